@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.urls import reverse
+
+from fpr.roles import Role
+
+
+def navigation(request):
+    """The menu a user sees depends on their roles; pages still check permissions themselves."""
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        items.append(("首页", reverse("home")))
+        items.append(("农户信息", reverse("households:list")))
+        if user.is_staff or user.has_role(Role.ADMINISTRATOR):
+            items.append(("系统管理", reverse("admin:index")))
+        items.append(("接口文档", reverse("api-docs")))
+    return {"nav_items": items, "demo_mode": settings.DEMO_MODE}

@@ -1,0 +1,84 @@
+"""Resident ID numbers (公民身份号码, GB 11643-1999) and disability certificates (第二代残疾人证)."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_DISABILITY_SHAPE = re.compile(r"^(?P<id>\d{17}[\dX])(?P<category>[1-7])(?P<grade>[1-4])(?P<reissue>B\d)?$")
+
+
+@dataclass(frozen=True)
+class IdInfo:
+    number: str
+    birth_date: dt.date
+    sex: str  # "男" / "女"
+    region_code: str
+
+
+def check_digit(first17: str) -> str:
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def normalize_id_number(value: str) -> str:
+    return (value or "").strip().replace(" ", "").upper()
+
+
+def parse_id_number(value: str, *, today: dt.date | None = None) -> IdInfo:
+    """Validate an 18-digit ID number and derive birth date and sex; raise ValidationError in Chinese."""
+    number = normalize_id_number(value)
+    if len(number) != 18:
+        raise ValidationError(f"身份证号码应为18位，当前为{len(number)}位。", code="id_length", params={"value": value})
+    if not _SHAPE.match(number):
+        raise ValidationError("身份证号码前17位必须是数字，最后一位是数字或X。", code="id_shape")
+    try:
+        birth = dt.datetime.strptime(number[6:14], "%Y%m%d").date()
+    except ValueError:
+        raise ValidationError(f"身份证号码中的出生日期“{number[6:14]}”不是有效日期。", code="id_birth_date") from None
+    today = today or dt.date.today()
+    if birth.year < 1880 or birth > today:
+        raise ValidationError(f"身份证号码中的出生日期“{birth:%Y-%m-%d}”不合理。", code="id_birth_date")
+    expected = check_digit(number[:17])
+    if number[17] != expected:
+        raise ValidationError("身份证号码校验位错误，请核对后重新输入。", code="id_checksum")
+    sex = "男" if int(number[16]) % 2 == 1 else "女"
+    return IdInfo(number=number, birth_date=birth, sex=sex, region_code=number[:6])
+
+
+def validate_id_number(value: str) -> None:
+    parse_id_number(value)
+
+
+def mask_id_number(number: str) -> str:
+    """`522401199001011234` → `5224**********1234`: enough to tell people apart, not to misuse."""
+    if not number:
+        return ""
+    if len(number) <= 8:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def parse_disability_certificate(value: str, *, id_number: str) -> tuple[int, int]:
+    """A 2nd-generation certificate is the holder's ID + category digit + grade digit (+ B and a
+    reissue digit). Returns (category, grade); raises ValidationError in Chinese."""
+    number = normalize_id_number(value)
+    match = _DISABILITY_SHAPE.match(number)
+    if not match:
+        raise ValidationError(
+            "残疾人证号格式错误：应为持证人18位身份证号 + 残疾类别(1-7) + 残疾等级(1-4)，补发证再加“B”和补发次数。",
+            code="disability_shape",
+        )
+    if match["id"] != normalize_id_number(id_number):
+        raise ValidationError("残疾人证号的前18位与该成员的身份证号不一致。", code="disability_holder")
+    return int(match["category"]), int(match["grade"])
+
+
+def make_id_number(*, region_code: str, birth_date: dt.date, sequence: int) -> str:
+    """Build a valid ID number (for demo data and tests). `sequence` 0–999; odd is male, even female."""
+    first17 = f"{region_code[:6]}{birth_date:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + check_digit(first17)

@@ -1,0 +1,250 @@
+"""Reads of the registry, already scoped to the user."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from fpr.roles import Level
+from households.id_numbers import mask_id_number
+from households.models import (
+    TRANSFER_KINDS,
+    Division,
+    Expenditure,
+    Health,
+    Household,
+    IncomeItem,
+    IncomeKind,
+    Member,
+    MonitoringLine,
+    Relationship,
+    SpecialGroup,
+)
+
+CENT = Decimal("0.01")
+
+
+def divisions_visible(*, user) -> QuerySet[Division]:
+    return Division.objects.for_user(user)
+
+
+def villages_visible(*, user) -> QuerySet[Division]:
+    return divisions_visible(user=user).filter(level=Level.VILLAGE)
+
+
+SPECIAL_GROUP_FILTERS = {
+    SpecialGroup.SERIOUS_ILLNESS: Q(members__health=Health.SERIOUS),
+    SpecialGroup.CHRONIC_ILLNESS: Q(members__health=Health.CHRONIC),
+    SpecialGroup.SEVERE_DISABILITY: Q(members__health=Health.DISABLED, members__disability_grade__in=[1, 2]),
+    SpecialGroup.DISABLED_ELDERLY: Q(members__is_disabled_elderly=True),
+    SpecialGroup.LEFT_BEHIND: Q(members__is_left_behind=True),
+    SpecialGroup.SINGLE_PARENT: Q(single_parent=True),
+}
+
+
+def household_list(
+    *,
+    user,
+    division: str | None = None,
+    poverty_status: str | None = None,
+    special_group: str | None = None,
+    search: str | None = None,
+) -> QuerySet[Household]:
+    """Households in the user's subtree, filtered; annotated with the head's name and member count so
+    a page of any size costs a fixed number of queries."""
+    qs = Household.objects.for_user(user)
+    if division:
+        qs = qs.filter(village_id__startswith=_division_prefix(division))
+    if poverty_status:
+        qs = qs.filter(poverty_status=poverty_status)
+    if special_group:
+        condition = SPECIAL_GROUP_FILTERS.get(special_group)
+        if condition is None:
+            return qs.none()
+        qs = qs.filter(pk__in=Household.objects.filter(condition).values("pk"))
+    if search:
+        search = search.strip()
+        by_member = Member.objects.filter(Q(name__contains=search) | Q(id_number=search.upper()))
+        qs = qs.filter(Q(number=search) | Q(pk__in=by_member.values("household_id")))
+    heads = Member.objects.filter(household=OuterRef("pk"), relationship=Relationship.HEAD)
+    return qs.select_related("village__parent").annotate(
+        head_name=Subquery(heads.values("name")[:1]),
+        head_id_number=Subquery(heads.values("id_number")[:1]),
+        member_count=Subquery(
+            Member.objects.filter(household=OuterRef("pk"))
+            .order_by()
+            .values("household")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+    )
+
+
+def _division_prefix(code: str) -> str:
+    division = Division.objects.filter(pk=code).first()
+    return division.prefix if division else code
+
+
+def monitoring_line_for(*, village_code: str, year: int) -> MonitoringLine | None:
+    province_code = village_code[:2] + "0" * 10
+    return MonitoringLine.objects.filter(province_id=province_code, year=year).first()
+
+
+@dataclass
+class IncomeSummary:
+    """算账 for one household and year. Computed from the items every time, never stored."""
+
+    year: int
+    size: int
+    wage: Decimal = Decimal(0)
+    business: Decimal = Decimal(0)
+    business_cost: Decimal = Decimal(0)
+    property_income: Decimal = Decimal(0)
+    transfers: dict[str, Decimal] = field(default_factory=dict)
+    expenditures: dict[str, Decimal] = field(default_factory=dict)
+    monitoring_line: Decimal | None = None
+
+    @property
+    def business_net(self) -> Decimal:
+        return self.business - self.business_cost
+
+    @property
+    def transfer_total(self) -> Decimal:
+        return sum(self.transfers.values(), Decimal(0))
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.wage + self.business_net + self.property_income + self.transfer_total
+
+    @property
+    def per_capita(self) -> Decimal | None:
+        if not self.size:
+            return None
+        return (self.net_total / self.size).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def expenditure_total(self) -> Decimal:
+        return sum(self.expenditures.values(), Decimal(0))
+
+    @property
+    def per_capita_after_expenditure(self) -> Decimal | None:
+        if not self.size:
+            return None
+        return ((self.net_total - self.expenditure_total) / self.size).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def above_line(self) -> bool | None:
+        if self.monitoring_line is None or self.per_capita is None:
+            return None
+        return self.per_capita > self.monitoring_line
+
+    @property
+    def has_items(self) -> bool:
+        return bool(self.wage or self.business or self.property_income or self.transfers)
+
+
+_SUMMARY_FIELD = {
+    IncomeKind.WAGE: "wage",
+    IncomeKind.BUSINESS: "business",
+    IncomeKind.BUSINESS_COST: "business_cost",
+    IncomeKind.PROPERTY: "property_income",
+}
+
+
+def income_summary(*, household: Household, year: int) -> IncomeSummary:
+    summary = IncomeSummary(year=year, size=household.members.count())
+    for kind, amount in IncomeItem.objects.filter(household=household, year=year).values_list("kind", "amount"):
+        if kind in TRANSFER_KINDS:
+            summary.transfers[kind] = amount
+        else:
+            setattr(summary, _SUMMARY_FIELD[kind], amount)
+    summary.expenditures = dict(
+        Expenditure.objects.filter(household=household, year=year).values_list("kind", "amount")
+    )
+    line = monitoring_line_for(village_code=household.village_id, year=year)
+    summary.monitoring_line = line.amount if line else None
+    return summary
+
+
+def income_years(*, household: Household) -> list[int]:
+    years = set(IncomeItem.objects.filter(household=household).values_list("year", flat=True))
+    years.add(dt.date.today().year - 1)
+    return sorted(years, reverse=True)
+
+
+@dataclass
+class HistoryEntry:
+    when: dt.datetime
+    who: str
+    action: str
+    subject: str
+    changes: list[tuple[str, str, str]]
+
+
+def _entries(records, subject_of) -> list[HistoryEntry]:
+    """Turn historical records into entries; each change is diffed against the same object's previous
+    record in memory (record.prev_record would cost a query per row)."""
+    records = sorted(records, key=lambda r: (r.id, r.history_date))
+    previous: dict = {}
+    entries = []
+    for record in records:
+        prior = previous.get(record.id)
+        previous[record.id] = record
+        changes = []
+        action = {"+": "新增", "~": "修改", "-": "删除"}[record.history_type]
+        if record.history_type == "~" and prior is not None:
+            for change in record.diff_against(prior).changes:
+                model_field = record.instance_type._meta.get_field(change.field)
+                changes.append(
+                    (
+                        str(model_field.verbose_name),
+                        _display(model_field, change.old),
+                        _display(model_field, change.new),
+                    )
+                )
+            if not changes:
+                continue
+        who = str(record.history_user) if record.history_user else "系统"
+        entries.append(
+            HistoryEntry(when=record.history_date, who=who, action=action, subject=subject_of(record), changes=changes)
+        )
+    return entries
+
+
+def _display(model_field, value) -> str:
+    if value in (None, ""):
+        return "（空）"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if model_field.name in ("id_number", "bank_account"):
+        return mask_id_number(str(value))
+    return str(value)
+
+
+def household_history(*, household: Household, limit: int = 300) -> list[HistoryEntry]:
+    """Every change to the household, its members and its accounting, newest first. One household's
+    history is small, so each source is read whole (four queries) and diffed in memory."""
+    sources = [
+        (household.history.all(), lambda r: "农户信息"),
+        (Member.history.filter(household_id=household.pk), lambda r: f"成员 {r.name}"),
+        (
+            IncomeItem.history.filter(household_id=household.pk),
+            lambda r: f"{r.year}年 {IncomeKind(r.kind).label}" + _amount_note(r),
+        ),
+        (
+            Expenditure.history.filter(household_id=household.pk),
+            lambda r: f"{r.year}年 {r.get_kind_display()}" + _amount_note(r),
+        ),
+    ]
+    entries = chain.from_iterable(
+        _entries(records.select_related("history_user"), subject) for records, subject in sources
+    )
+    return sorted(entries, key=lambda e: e.when, reverse=True)[:limit]
+
+
+def _amount_note(record) -> str:
+    return f"：{record.amount}元" if record.history_type == "+" else ""
