@@ -16,6 +16,8 @@ from households.services import household_create
 
 PASSWORD = "Fpr-test-pass-2026"
 
+pytest_plugins = ["tests.browser"]
+
 TREE = [
     ("520000000000", "贵州省", Level.PROVINCE, None),
     ("520500000000", "毕节市", Level.CITY, "520000000000"),
@@ -37,8 +39,26 @@ def new_id_number(*, male: bool = True) -> str:
     return make_id_number(region_code="520521", birth_date=birth, sequence=n * 2 % 1000 + (1 if male else 0))
 
 
+def restore_reference_data() -> None:
+    """Migrations create the role groups and risk categories; a transactional test's flush removes
+    them, so every test that builds data puts them back first (idempotent)."""
+    from django.contrib.auth.models import Permission
+
+    from assistance.models import MeasureCategory
+    from assistance.reference import ensure_measure_categories
+    from households.reference import ensure_role_groups
+    from monitoring.models import RiskCategory
+    from monitoring.reference import ensure_risk_categories
+
+    if not Group.objects.exists() or not RiskCategory.objects.exists() or not MeasureCategory.objects.exists():
+        ensure_role_groups(Group, Permission)
+        ensure_risk_categories(RiskCategory)
+        ensure_measure_categories(MeasureCategory)
+
+
 @pytest.fixture
 def divisions(db):
+    restore_reference_data()
     created = {}
     for code, name, level, parent in TREE:
         created[code] = Division.objects.create(code=code, name=name, level=level, parent_id=parent)
@@ -129,3 +149,162 @@ def household_a(make_household, cadre_a, village_a):
 @pytest.fixture
 def household_b(make_household, cadre_b, village_b):
     return make_household(user=cadre_b, village=village_b, address="红岩村二组3号")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the real Redis broker, pointed at the test database.
+
+    Tests that use it must commit their data (transactional_db) so the worker can see it.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+    from django.db import connection
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.fail("REDIS_URL is not set: the real-worker tests need Redis (run them with scripts/test).")
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": database_url, "FPR_TESTING": "1"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "fpr", "worker", "--pool=solo", "--loglevel=WARNING", "-n", "test@%h"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    from fpr.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            pytest.fail(f"Celery worker exited: {worker.stderr.read().decode()[-2000:]}")
+        if app.control.ping(timeout=1):
+            break
+    else:
+        worker.kill()
+        pytest.fail("Celery worker did not answer a ping within 60 s")
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+# --------------------------------------------------------------------------- monitoring cases
+
+
+def pdf_scan(name: str = "scan.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"%PDF-1.4\n% test scan\n", content_type="application/pdf")
+
+
+@pytest.fixture
+def open_case():
+    """Open an application for a household through the real service."""
+    from households.models import IncomeKind
+    from households.services import account_items_set
+    from monitoring.services import case_create
+
+    def build(*, user, household, signed=True, **extra):
+        account_items_set(user=user, household=household, year=2026, incomes={IncomeKind.WAGE: "9000"})
+        fields = {
+            "case_type": "marginal",
+            "risk_categories": ["illness"],
+            "channel": "self_report",
+            "description": "户主患病住院，自付费用较高。",
+        }
+        fields.update(extra)
+        if signed:
+            fields.update(authorization_signed_on=dt.date(2026, 11, 1), authorization_scan=pdf_scan("承诺授权书.pdf"))
+        return case_create(user=user, household=household, **fields)
+
+    return build
+
+
+@pytest.fixture
+def case_a(open_case, household_a, cadre_a):
+    return open_case(user=cadre_a, household=household_a)
+
+
+class CaseWalker:
+    """Moves a case through the identification stages the way the users do, step by step."""
+
+    def __init__(self, cadre, township, county):
+        self.cadre, self.township, self.county = cadre, township, county
+
+    def fire(self, case, transition, user, **inputs):
+        from workflow.services import case_transition
+
+        case_transition(user=user, case_id=case.pk, transition=transition, inputs=inputs)
+        case.refresh_from_db()
+        return case
+
+    def to_verification(self, case):
+        return self.fire(case, "submit_application", self.cadre)
+
+    def record_verification(self, case, day=dt.date(2026, 11, 2)):
+        from monitoring.services import verification_record
+
+        verification_record(
+            user=self.cadre,
+            case=case,
+            visit_date=day,
+            verifiers=[{"user_id": self.cadre.pk, "name": "王村干"}, {"name": "陈驻村", "unit": "驻村工作队"}],
+            findings="情况属实",
+            risk_points="大病自付费用高",
+            year=2026,
+        )
+
+    def to_appraisal(self, case):
+        self.to_verification(case)
+        self.record_verification(case)
+        return self.fire(case, "complete_verification", self.cadre)
+
+    def record_appraisal(self, case, votes_for=5, votes_against=0, day=dt.date(2026, 11, 3)):
+        from monitoring.services import appraisal_record
+
+        roles = ["村两委成员", "驻村工作队员", "党员代表", "村民小组长", "村民代表"]
+        appraisal_record(
+            user=self.cadre,
+            case=case,
+            meeting_date=day,
+            participants=[{"name": f"评议人{i}", "role": role} for i, role in enumerate(roles)],
+            votes_for=votes_for,
+            votes_against=votes_against,
+            votes_abstain=5 - votes_for - votes_against,
+            minutes_scan=pdf_scan("会议记录.pdf"),
+        )
+
+    def to_notice(self, case, starts_on=dt.date(2026, 11, 4)):
+        self.to_appraisal(case)
+        self.record_appraisal(case)
+        return self.fire(case, "start_notice", self.cadre, starts_on=starts_on, place="村务公开栏")
+
+    def to_township(self, case):
+        self.to_notice(case)
+        return self.fire(case, "submit_to_township", self.cadre)
+
+    def to_county(self, case):
+        self.to_township(case)
+        return self.fire(case, "township_approve", self.township, opinion="经复核，情况属实，同意纳入。")
+
+    def to_monitoring(self, case):
+        self.to_county(case)
+        return self.fire(case, "county_approve", self.county, opinion="同意", comparison="部门比对无异常")
+
+
+@pytest.fixture
+def walker(cadre_a, township_reviewer, county_reviewer):
+    return CaseWalker(cadre_a, township_reviewer, county_reviewer)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded scans go to a throw-away folder, never into the work tree."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,15 +1,27 @@
-"""API error shape: every 4xx carries a JSON body with a Chinese `detail` (and field errors)."""
+"""API error shape: every 4xx carries a JSON body with a Chinese `detail` (and field errors).
+
+A refused business rule is 400 (with its `extra`, e.g. `reasons`); a conflict with someone else's
+change is 409."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from fpr.errors import ApplicationError
+from fpr.errors import ApplicationError, ConflictError
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "已被他人处理，请刷新后查看。"
+    default_code = "conflict"
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ApplicationError):
-        detail = {"detail": exc.message}
+    if isinstance(exc, ConflictError):
+        exc = Conflict(exc.message)
+    elif isinstance(exc, ApplicationError):
+        # `extra` carries structured detail, e.g. every reason a transition was refused.
+        detail = {"detail": exc.message, **exc.extra}
         if exc.field:
             detail[exc.field] = [exc.message]
         exc = exceptions.ValidationError(detail)

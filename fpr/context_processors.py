@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import reverse
 
-from fpr.roles import Role
+from fpr.roles import CASE_READERS, Role
 
 
 def navigation(request):
@@ -9,8 +9,13 @@ def navigation(request):
     user = getattr(request, "user", None)
     items = []
     if user is not None and user.is_authenticated:
+        reads_cases = user.is_superuser or user.has_role(*CASE_READERS)
         items.append(("首页", reverse("home")))
+        if reads_cases:
+            items.append(("待办", reverse("cases:queue")))
         items.append(("农户信息", reverse("households:list")))
+        if reads_cases:
+            items.append(("监测对象", reverse("cases:list")))
         if user.is_staff or user.has_role(Role.ADMINISTRATOR):
             items.append(("系统管理", reverse("admin:index")))
         items.append(("接口文档", reverse("api-docs")))

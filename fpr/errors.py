@@ -6,3 +6,7 @@ class ApplicationError(Exception):
         self.message = message
         self.field = field
         self.extra = extra or {}
+
+
+class ConflictError(ApplicationError):
+    """Someone else changed the object first; the caller should reload and look again (HTTP 409)."""

@@ -17,12 +17,17 @@ class ScopedQuerySet(models.QuerySet):
     """
 
     division_field: str = ""
+    # Roles that may read these rows at all (None: every role). Department officers, for instance,
+    # see their own uploads' results, not the household registry (SPEC §1).
+    roles_allowed: frozenset[str] | None = None
 
     def for_user(self, user):
         if not getattr(user, "is_authenticated", False):
             return self.none()
         if user.is_superuser:
             return self
+        if self.roles_allowed is not None and not user.has_role(*self.roles_allowed):
+            return self.none()
         prefix = user.jurisdiction_prefix
         if not prefix:
             return self.none()

@@ -40,3 +40,6 @@ ROLE_LEVELS: dict[str, set[int] | None] = {
 
 # Roles that keep the household registry (登记、修改农户信息).
 REGISTRY_EDITORS = {Role.VILLAGE_CADRE, Role.ADMINISTRATOR}
+
+# Roles that work with household and case data (everyone but department data officers).
+CASE_READERS = frozenset({Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_REVIEWER, Role.ADMINISTRATOR})

@@ -26,12 +26,13 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
+TESTING = env_bool("FPR_TESTING", False)
 # Demo mode: demo users exist and their credentials are shown on the login page. Never in production.
 DEMO_MODE = env_bool("FPR_DEMO", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or DEMO_MODE or os.environ.get("FPR_TESTING"):
+    if DEBUG or DEMO_MODE or TESTING:
         # A throw-away key for local runs only; production must provide its own.
         SECRET_KEY = "insecure-local-only-" + "x" * 40
     else:
@@ -126,11 +127,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        # Hashed, compressed files in production (after collectstatic); plain files when run from source.
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING or DEMO_MODE
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+WHITENOISE_USE_FINDERS = DEBUG or TESTING or DEMO_MODE
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
@@ -143,7 +146,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 # HTTPS settings apply when the site is served over TLS (behind a proxy that sets the header).
-HTTPS = env_bool("HTTPS", not DEBUG and not DEMO_MODE and not os.environ.get("FPR_TESTING"))
+HTTPS = env_bool("HTTPS", not DEBUG and not DEMO_MODE and not TESTING)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
@@ -155,8 +158,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 # --- REST API ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so an API client without credentials gets 401 with a WWW-Authenticate header.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -192,3 +196,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Business configuration (documented in the README) ---
+FPR_MAX_ATTACHMENT_MB = int(os.environ.get("FPR_MAX_ATTACHMENT_MB", "10"))
+# 民主评议: at least this many participants, and more than this share of them voting for.
+FPR_APPRAISAL_QUORUM = int(os.environ.get("FPR_APPRAISAL_QUORUM", "5"))
+FPR_APPRAISAL_MAJORITY = float(os.environ.get("FPR_APPRAISAL_MAJORITY", "0.5"))
+# Bulk actions on more cases than this run as a background task with progress.
+FPR_BULK_INLINE_LIMIT = int(os.environ.get("FPR_BULK_INLINE_LIMIT", "100"))
+# 风险消除 ("七个不消"): a measure must have run this many months before its effect counts.
+FPR_MEASURE_EFFECT_MONTHS = int(os.environ.get("FPR_MEASURE_EFFECT_MONTHS", "3"))
+# Advice: a single-risk household with more measures than this is flagged (福利陷阱).
+FPR_WELFARE_TRAP_MEASURES = int(os.environ.get("FPR_WELFARE_TRAP_MEASURES", "4"))
+# Classification: rigid expenditure above this share of net income counts as large (刚性支出较大).
+FPR_LARGE_EXPENDITURE_SHARE = float(os.environ.get("FPR_LARGE_EXPENDITURE_SHARE", "0.5"))

@@ -9,7 +9,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from fpr.models import ScopedQuerySet, TimeStampedModel
-from fpr.roles import PREFIX_LENGTH, Level, Role
+from fpr.roles import CASE_READERS, PREFIX_LENGTH, Level, Role
 from households.id_numbers import mask_id_number, parse_id_number, validate_id_number
 
 # --------------------------------------------------------------------------- divisions and users
@@ -100,7 +100,8 @@ class HousingSafety(models.TextChoices):
 
 
 class HouseholdQuerySet(ScopedQuerySet):
-    division_field = "village_id"
+    division_field = "village__code"
+    roles_allowed = CASE_READERS
 
 
 class Household(TimeStampedModel):
@@ -260,7 +261,8 @@ class SpecialGroup(models.TextChoices):
 
 
 class MemberQuerySet(ScopedQuerySet):
-    division_field = "household__village_id"
+    division_field = "household__village__code"
+    roles_allowed = CASE_READERS
 
 
 class Member(TimeStampedModel):
@@ -372,7 +374,8 @@ class ExpenditureKind(models.TextChoices):
 
 
 class AccountItemQuerySet(ScopedQuerySet):
-    division_field = "household__village_id"
+    division_field = "household__village__code"
+    roles_allowed = CASE_READERS
 
 
 class AccountItem(TimeStampedModel):

@@ -56,7 +56,7 @@ def household_list(
     a page of any size costs a fixed number of queries."""
     qs = Household.objects.for_user(user)
     if division:
-        qs = qs.filter(village_id__startswith=_division_prefix(division))
+        qs = qs.filter(village__code__startswith=_division_prefix(division))
     if poverty_status:
         qs = qs.filter(poverty_status=poverty_status)
     if special_group:

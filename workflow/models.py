@@ -1,2 +1,86 @@
+"""Transition events (the case timeline) and bulk jobs."""
 
-# Create your models here.
+from django.conf import settings
+from django.db import models
+
+from fpr.models import ScopedQuerySet
+from fpr.roles import CASE_READERS
+from monitoring.models import MonitoringCase
+
+
+class EventQuerySet(ScopedQuerySet):
+    division_field = "case__village__code"
+    roles_allowed = CASE_READERS
+
+
+class TransitionEvent(models.Model):
+    """One fired transition: who, when, from, to, opinion and attachments. Written only by
+    workflow.services.case_transition, never edited."""
+
+    case = models.ForeignKey(MonitoringCase, verbose_name="监测对象", on_delete=models.CASCADE, related_name="events")
+    workflow = models.CharField("流程", max_length=32)
+    transition = models.CharField("操作", max_length=48)
+    label = models.CharField("操作名称", max_length=64)
+    from_stage = models.CharField("原环节", max_length=24)
+    to_stage = models.CharField("新环节", max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+"
+    )
+    actor_division = models.CharField("操作人单位", max_length=64, blank=True)
+    at = models.DateTimeField("操作时间")
+    opinion = models.TextField("意见", blank=True)
+    data = models.JSONField("其他信息", default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "流程记录"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.label}（{self.actor}）"
+
+
+class EventAttachment(models.Model):
+    event = models.ForeignKey(TransitionEvent, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField("附件", upload_to="events/%Y/%m/")
+    name = models.CharField("文件名", max_length=128)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "流程附件"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BulkJobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "处理中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "出错"
+
+
+class BulkJob(models.Model):
+    """A bulk action over many cases, run in the background; progress is visible while it runs."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+"
+    )
+    transition = models.CharField("操作", max_length=48)
+    inputs = models.JSONField("填写内容", default=dict)
+    case_ids = models.JSONField("案件", default=list)
+    total = models.PositiveIntegerField("总数", default=0)
+    processed = models.PositiveIntegerField("已处理", default=0)
+    succeeded = models.PositiveIntegerField("成功", default=0)
+    failures = models.JSONField("失败明细", default=list)  # [{"case": id, "household": "...", "reasons": [...]}]
+    status = models.CharField("状态", max_length=16, choices=BulkJobStatus.choices, default=BulkJobStatus.QUEUED)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "批量操作"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.transition} × {self.total}"

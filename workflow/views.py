@@ -1,2 +1,474 @@
+"""Case pages of both workflows (识别程序 and 风险消除程序): the case page (timeline, what the user may do
+now and why not, the risk classification), firing a transition, objections during a notice, the work
+queue (待办) with bulk approval, the case list (监测对象) and scoped downloads of the scans.
 
-# Create your views here.
+Thin like the household pages: cases are read through `.for_user(request.user)` (another village's case
+is a 404), a form converts the input, one service acts. A refusal comes back as the guards' Chinese
+reasons on the form that was posted; a case someone else moved first redirects with "已被他人处理".
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assistance.advice import plan_advice
+from assistance.rules import PROPOSAL, elimination_check
+from assistance.services import PLAN_STAGES
+from fpr import clock
+from fpr.errors import ApplicationError, ConflictError
+from fpr.keyset import keyset_page
+from fpr.roles import Role
+from households.forms import apply_service_errors
+from households.selectors import villages_visible
+from monitoring import services as monitoring_services
+from monitoring.classification import suggest_classification
+from monitoring.forms import ClassificationForm, ObjectionForm, ResolutionForm
+from monitoring.models import (
+    APPRAISAL_STAGES,
+    ELIMINATION_STAGES,
+    IDENTIFICATION_STAGES,
+    NOTICE_STAGES,
+    VERIFICATION_STAGES,
+    Appraisal,
+    CaseType,
+    MonitoringCase,
+    Objection,
+    ObjectionStatus,
+    RiskCategory,
+    RiskColour,
+    Stage,
+)
+from monitoring.selectors import case_history
+from monitoring.views import scoped_case
+from workflow import services
+from workflow.elimination import ELIMINATION
+from workflow.engine import missing_inputs
+from workflow.forms import BulkForm, CaseFilterForm, TransitionForm
+from workflow.models import BulkJobStatus, EventAttachment
+from workflow.selectors import bulk_job_for, case_list, case_queue, case_timeline, queue_stages
+
+# The steps of 风险消除程序 as the progress bar names them: the proposal is made from 监测中.
+ELIMINATION_PROGRESS = (
+    (Stage.MONITORING, "提出名单"),
+    (Stage.ELIM_VERIFICATION, "入户核实"),
+    (Stage.ELIM_APPRAISAL, "民主评议"),
+    (Stage.ELIM_NOTICE, "公示"),
+    (Stage.ELIM_TOWNSHIP, "镇街审核"),
+    (Stage.ELIM_COUNTY, "县级审定"),
+)
+VILLAGE_WAIT, TOWNSHIP_WAIT, COUNTY_WAIT = "村级干部", "镇街审核员", "县级审定员"
+WAITS_ON = {
+    Stage.APPLICATION: VILLAGE_WAIT,
+    Stage.VERIFICATION: VILLAGE_WAIT,
+    Stage.APPRAISAL: VILLAGE_WAIT,
+    Stage.NOTICE: VILLAGE_WAIT,
+    Stage.TOWNSHIP_REVIEW: TOWNSHIP_WAIT,
+    Stage.COUNTY_APPROVAL: COUNTY_WAIT,
+    Stage.ELIM_VERIFICATION: VILLAGE_WAIT,
+    Stage.ELIM_APPRAISAL: VILLAGE_WAIT,
+    Stage.ELIM_NOTICE: VILLAGE_WAIT,
+    Stage.ELIM_TOWNSHIP: TOWNSHIP_WAIT,
+    Stage.ELIM_COUNTY: COUNTY_WAIT,
+}
+# Kept in a transition's data by its effect and shown as tables, not as input rows.
+SNAPSHOTS = {"measures", "assessment"}
+
+
+# --------------------------------------------------------------------------- the case page
+
+
+@login_required
+def case_detail(request, pk: int):
+    return _case_page(request, scoped_case(request, pk))
+
+
+def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
+    """Render the case page; `bound` holds the form just posted (with its errors), by form key."""
+    bound = dict(bound or {})
+    user = request.user
+    timeline = case_timeline(case=case)
+    for entry in timeline:
+        if entry.kind == "transition":
+            entry.rows = _event_rows(entry)
+    actions, blocked = [], []
+    for option in services.case_available_transitions(user=user, case=case):
+        posted = bound.pop(f"transition:{option.transition.name}", None)
+        if option.allowed:
+            actions.append((option, posted or TransitionForm(transition=option.transition)))
+        else:
+            blocked.append((option, posted is not None))
+    for form in bound.values():  # a posted transition the user cannot see here: say why, at the top
+        if isinstance(form, TransitionForm):
+            messages.error(request, f"未能办理“{form.transition.label}”：" + "；".join(form.non_field_errors()))
+
+    events = [e for e in timeline if e.kind == "transition"]
+    last_event = events[-1] if events else None
+    notices = [e.record for e in timeline if e.kind == "notice"]
+    notice = notices[-1] if notices and case.stage in NOTICE_STAGES else None
+    pending = [
+        (e.record, bound.get(f"resolve:{e.record.pk}") or ResolutionForm(prefix=f"objection-{e.record.pk}"))
+        for e in timeline
+        if notice
+        and e.kind == "objection"
+        and e.record.notice_id == notice.pk
+        and e.record.status == ObjectionStatus.PENDING
+    ]
+    village_actor = _is_village_actor(user, case)
+    context = {
+        "case": case,
+        "household": case.household,
+        "head": next((m.name for m in case.household.heads), ""),
+        "risks": list(case.risk_categories.all()),
+        "steps": _identification_progress(case, timeline),
+        "elimination_steps": _elimination_progress(case, last_event),
+        "timeline": timeline,
+        "last_event": last_event,
+        # Sent back to 监测中 by the elimination procedure (评议未通过, 镇街退回, 县级不同意): say why.
+        "elimination_returned": case.stage == Stage.MONITORING
+        and last_event is not None
+        and last_event.record.workflow == ELIMINATION.name,
+        "actions": actions,
+        "blocked": blocked,
+        "keep_monitoring": _keeps_monitoring(case, blocked),
+        "waits_on": WAITS_ON.get(case.stage, ""),
+        "village_actor": village_actor,
+        "verification_stage": case.stage in VERIFICATION_STAGES,
+        "appraisal_stage": case.stage in APPRAISAL_STAGES,
+        "verified_this_round": any(e.kind == "verification" and e.record.round == case.stage_round for e in timeline),
+        "appraised_this_round": any(e.kind == "appraisal" and e.record.round == case.stage_round for e in timeline),
+        "notice": notice,
+        "pending_objections": pending,
+        "objection_form": bound.get("objection") or ObjectionForm(initial={"lodged_on": clock.today()}),
+        "history": case_history(case=case),
+        "has_plan_page": case.stage in PLAN_STAGES,
+        "advice": plan_advice(case=case) if case.stage in PLAN_STAGES else [],
+        **_classification_context(case, village_actor, bound.get("classify")),
+    }
+    return render(request, "workflow/case_detail.html", context)
+
+
+def _is_village_actor(user, case: MonitoringCase) -> bool:
+    """Whether to offer the village's record forms; the service's own check decides."""
+    try:
+        monitoring_services.ensure_village_actor(user=user, case=case)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _keeps_monitoring(case: MonitoringCase, blocked) -> bool:
+    """整户不具备或丧失劳动能力: the page says "落实社会保障后持续跟踪监测" instead of offering elimination."""
+    if not any(option.transition.name == "propose_elimination" for option, _ in blocked):
+        return False
+    return elimination_check(case, moment=PROPOSAL).whole_household_without_labour
+
+
+def _classification_context(case: MonitoringCase, village_actor: bool, posted) -> dict:
+    """The helper's suggestion and a form prefilled with it (village cadres, while the case may still be
+    classified), and the latest 研判记录 for everyone."""
+    record = case.classifications.select_related("decided_by").first()
+    context = {"classification": _classification_display(record) if record else None, "suggestion": None}
+    if village_actor and case.stage in monitoring_services.CLASSIFY_STAGES:
+        suggestion = suggest_classification(household=case.household)
+        context["suggestion"] = _classification_display_values(suggestion.as_dict())
+        context["suggestion"]["reasons"] = suggestion.reasons
+        context["classify_form"] = posted or ClassificationForm(
+            initial={
+                "case_type": suggestion.case_type,
+                "risk_categories": suggestion.risk_categories,
+                "colour": suggestion.colour,
+            }
+        )
+    return context
+
+
+def _classification_display_values(values: dict) -> dict:
+    names = dict(RiskCategory.objects.values_list("code", "name"))
+    colour = values.get("colour") or ""
+    return {
+        "case_type": CaseType(values["case_type"]).label if values.get("case_type") in CaseType.values else "",
+        "risks": [names.get(code, code) for code in values.get("risk_categories", [])],
+        "colour": colour,
+        "colour_label": RiskColour(colour).label if colour in RiskColour.values else "",
+    }
+
+
+def _classification_display(record) -> dict:
+    return {"record": record, "chosen": _classification_display_values(record.chosen)}
+
+
+def _event_rows(entry) -> list[tuple[str, str]]:
+    """The inputs a transition recorded besides the opinion, under their labels from the table."""
+    try:
+        _, spec = services.find_transition(entry.record.transition)
+        labels = {item.name: item.label for item in spec.inputs}
+    except services.TransitionRefused:
+        labels = {}
+    return [(labels.get(name, name), value) for name, value in entry.details.items() if value and name not in SNAPSHOTS]
+
+
+def _steps(stages, *, reached: int, stopped_at: str | None = None) -> list[dict]:
+    """Each stage's state for a progress bar: done, current, todo, or where the case stopped."""
+    steps = []
+    for index, (stage, label) in enumerate(stages):
+        if stage == stopped_at:
+            state = "rejected"
+        elif index < reached:
+            state = "done"
+        elif index == reached and stopped_at is None:
+            state = "current"
+        else:
+            state = "todo"
+        steps.append({"number": index + 1, "label": label, "state": state})
+    return steps
+
+
+def _identification_progress(case: MonitoringCase, timeline) -> list[dict]:
+    """The six stages of 识别程序; every one is done once the case is under monitoring or beyond."""
+    stages = [(stage, Stage(stage).label) for stage in IDENTIFICATION_STAGES]
+    if case.stage == Stage.REJECTED:
+        closing = [e for e in timeline if e.kind == "transition" and e.to_stage == Stage.REJECTED]
+        rejected_at = closing[-1].from_stage if closing else Stage.APPLICATION
+        reached = IDENTIFICATION_STAGES.index(rejected_at) if rejected_at in IDENTIFICATION_STAGES else 0
+        return _steps(stages, reached=reached, stopped_at=rejected_at)
+    if case.stage in IDENTIFICATION_STAGES:
+        return _steps(stages, reached=IDENTIFICATION_STAGES.index(case.stage))
+    return _steps(stages, reached=len(stages))
+
+
+def _elimination_progress(case: MonitoringCase, last_event) -> list[dict] | None:
+    """The steps of 风险消除程序, shown while the case is in it, once eliminated, or when it was just sent
+    back to 监测中 from it (marking the step where it stopped)."""
+    stages = [stage for stage, _ in ELIMINATION_PROGRESS]
+    if case.stage == Stage.ELIMINATED:
+        return _steps(ELIMINATION_PROGRESS, reached=len(stages))
+    if case.stage in ELIMINATION_STAGES:
+        return _steps(ELIMINATION_PROGRESS, reached=stages.index(case.stage))
+    if case.stage == Stage.MONITORING and last_event and last_event.record.workflow == ELIMINATION.name:
+        stopped_at = last_event.from_stage
+        if stopped_at not in stages:
+            return None
+        return _steps(ELIMINATION_PROGRESS, reached=stages.index(stopped_at), stopped_at=stopped_at)
+    return None
+
+
+@login_required
+@require_POST
+def transition_fire(request, pk: int, name: str):
+    case = scoped_case(request, pk)
+    try:
+        spec = services.workflow_for(case).get(name)
+    except KeyError:
+        raise Http404 from None
+    form = TransitionForm(request.POST, request.FILES, transition=spec)
+    if form.is_valid():
+        try:
+            event = services.case_transition(
+                user=request.user,
+                case_id=case.pk,
+                transition=name,
+                inputs=form.inputs(),
+                expected_stage=request.POST.get("expected_stage") or None,
+                attachments=form.uploads(),
+            )
+        except ConflictError as exc:  # TransitionConflict: the page was stale
+            messages.error(request, exc.message)
+            return redirect("cases:detail", pk=case.pk)
+        except services.TransitionRefused as exc:
+            for reason in exc.reasons:
+                form.add_error(None, reason)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已办理“{event.label}”，案件进入“{Stage(event.to_stage).label}”环节。")
+            return redirect("cases:detail", pk=case.pk)
+    return _case_page(request, case, bound={f"transition:{name}": form})
+
+
+# --------------------------------------------------------------------------- objections (公示异议)
+
+
+@login_required
+@require_POST
+def objection_lodge(request, pk: int):
+    case = scoped_case(request, pk)
+    form = ObjectionForm(request.POST)
+    if form.is_valid():
+        try:
+            monitoring_services.objection_lodge(user=request.user, case=case, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+        else:
+            messages.success(request, "已登记异议。异议处理前，不能报镇街审核。")
+            return redirect(reverse("cases:detail", args=[case.pk]) + "#objections")
+    return _case_page(request, case, bound={"objection": form})
+
+
+@login_required
+@require_POST
+def objection_resolve(request, pk: int, objection_id: int, outcome: str):
+    """经核查不属实 (dismiss: the notice goes on) or 属实 (substantiate: back to on-site verification)."""
+    case = scoped_case(request, pk)
+    objection = get_object_or_404(Objection, pk=objection_id, notice__case=case)
+    form = ResolutionForm(request.POST, prefix=f"objection-{objection.pk}")
+    if form.is_valid():
+        resolution = form.cleaned_data["resolution"]
+        try:
+            if outcome == "substantiate":
+                services.objection_substantiate(user=request.user, objection=objection, resolution=resolution)
+            else:
+                monitoring_services.objection_dismiss(user=request.user, objection=objection, resolution=resolution)
+        except ConflictError as exc:
+            messages.error(request, exc.message)
+            return redirect("cases:detail", pk=case.pk)
+        except ApplicationError as exc:
+            form.add_error(None, exc.reasons if hasattr(exc, "reasons") else exc.message)
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+        else:
+            if outcome == "substantiate":
+                messages.success(request, "异议经核查属实，案件已退回入户核实，请重新入户核实。")
+            else:
+                messages.success(request, "异议经核查不属实，已记录核查情况。")
+            return redirect("cases:detail", pk=case.pk)
+    return _case_page(request, case, bound={f"resolve:{objection.pk}": form})
+
+
+# --------------------------------------------------------------------------- classification (风险研判)
+
+
+@login_required
+@require_POST
+def case_classify(request, pk: int):
+    """Confirm the helper's suggested type, risks and colour, or override them with a reason."""
+    case = scoped_case(request, pk)
+    form = ClassificationForm(request.POST)
+    if form.is_valid():
+        try:
+            record = monitoring_services.case_classify(user=request.user, case=case, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+        else:
+            verdict = "已按调整结果保存" if record.overridden else "已采纳系统建议"
+            messages.success(request, f"风险研判：{verdict}。")
+            return redirect(reverse("cases:detail", args=[case.pk]) + "#classification")
+    return _case_page(request, case, bound={"classify": form})
+
+
+# --------------------------------------------------------------------------- scans
+
+
+@login_required
+def case_file(request, pk: int, kind: str, item: int = 0):
+    """A case's scans, served only to users who may read the case (media is not public)."""
+    case = scoped_case(request, pk)
+    if kind == "authorization":
+        file, name = case.authorization_scan, f"承诺授权书-{case.household.number}"
+    elif kind == "minutes":
+        appraisal = get_object_or_404(Appraisal, pk=item, case=case)
+        file, name = appraisal.minutes_scan, f"评议会议记录-{case.household.number}"
+    elif kind == "attachment":
+        attachment = get_object_or_404(EventAttachment, pk=item, event__case=case)
+        file, name = attachment.file, attachment.name
+    else:
+        raise Http404
+    if not file:
+        raise Http404
+    suffix = "." + file.name.rsplit(".", 1)[-1] if "." in file.name and "." not in name else ""
+    return FileResponse(file.open("rb"), filename=name + suffix)
+
+
+# --------------------------------------------------------------------------- queue (待办) and list
+
+
+def _villages(user) -> list[tuple[str, str, str]]:
+    return list(villages_visible(user=user).values_list("code", "name", "parent__name"))
+
+
+def _bulk_transitions(user) -> list:
+    return [t for w in services.WORKFLOWS for t in w.transitions if t.bulk and user.has_role(*t.roles)]
+
+
+@login_required
+def case_queue_page(request):
+    """The user's work queue, longest waiting first; reviewers tick cases and approve them in one go."""
+    form = CaseFilterForm(request.GET or None, villages=_villages(request.user), stages=queue_stages(request.user))
+    cases = case_queue(user=request.user, **form.filters())
+    page = keyset_page(request, cases, field="stage_entered_at", descending=False)
+    transitions = _bulk_transitions(request.user)
+    context = {
+        "form": form,
+        "page": page,
+        "bulk_form": BulkForm(transitions=transitions) if transitions else None,
+        "bulk_result": request.session.pop("bulk_result", None),
+        "is_filtered": any(form.filters().values()),
+        "today": clock.today(),
+    }
+    return render(request, "workflow/queue.html", context)
+
+
+@login_required
+@require_POST
+def bulk_fire(request):
+    transitions = _bulk_transitions(request.user)
+    if not transitions:
+        raise PermissionDenied("您的角色没有可批量办理的操作。")
+    back = reverse("cases:queue") + ("?" + request.POST["query"] if request.POST.get("query") else "")
+    form = BulkForm(request.POST, transitions=transitions)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+        return redirect(back)
+    spec, ids, inputs = form.transitions[form.cleaned_data["transition"]], form.cleaned_data["cases"], form.inputs()
+    missing = missing_inputs(spec, inputs)
+    if missing:  # the same reason for every case: say it once, fire nothing
+        messages.error(request, "未办理：" + "".join(missing))
+        return redirect(back)
+    try:
+        if len(ids) > settings.FPR_BULK_INLINE_LIMIT:
+            job = services.bulk_job_start(user=request.user, case_ids=ids, transition=spec.name, inputs=inputs)
+            return redirect("cases:bulk_job", job_id=job.pk)
+        result = services.case_bulk_transition(user=request.user, case_ids=ids, transition=spec.name, inputs=inputs)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    request.session["bulk_result"] = {"label": spec.label, "total": len(ids), **result}
+    return redirect(back)
+
+
+@login_required
+def bulk_job_page(request, job_id: int):
+    """Progress of a background bulk action; the page reloads itself until the job is done."""
+    job = bulk_job_for(user=request.user, job_id=job_id)
+    if job is None:
+        raise Http404
+    try:
+        label = services.find_transition(job.transition)[1].label
+    except services.TransitionRefused:
+        label = job.transition
+    context = {
+        "job": job,
+        "label": label,
+        "running": job.status in (BulkJobStatus.QUEUED, BulkJobStatus.RUNNING),
+        "percent": round(100 * job.processed / job.total) if job.total else 100,
+    }
+    return render(request, "workflow/bulk_job.html", context)
+
+
+@login_required
+def case_list_page(request):
+    """Every case in the user's jurisdiction (监测中、不予纳入 included), newest first."""
+    form = CaseFilterForm(request.GET or None, villages=_villages(request.user), stages=Stage.values)
+    cases = case_list(user=request.user, **form.filters())
+    context = {
+        "form": form,
+        "page": keyset_page(request, cases, field="created_at", descending=True),
+        "is_filtered": any(form.filters().values()),
+        "can_apply": request.user.has_role(Role.VILLAGE_CADRE),
+    }
+    return render(request, "workflow/case_list.html", context)

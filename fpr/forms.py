@@ -1,0 +1,20 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class LoginForm(AuthenticationForm):
+    """The login form with plain Chinese messages (Django's stock translation reads awkwardly)."""
+
+    error_messages = {
+        "invalid_login": "用户名或密码不正确，请重新输入。注意密码区分大小写。",
+        "inactive": "该账号已停用，请联系系统管理员。",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "用户名"
+        self.fields["username"].error_messages["required"] = "请输入用户名。"
+        self.fields["username"].widget.attrs.update({"autocapitalize": "none", "spellcheck": "false"})
+        self.fields["password"].label = "密码"
+        self.fields["password"].error_messages["required"] = "请输入密码。"
+        self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})

@@ -1,0 +1,231 @@
+"""Forms for the household pages. They only convert input to Python values; every rule is checked by
+the services, whose ValidationErrors are put back on these forms by `apply_service_errors`."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import fields_for_model
+
+from households.id_numbers import validate_id_number
+from households.models import (
+    TRANSFER_KINDS,
+    DisabilityCategory,
+    DisabilityGrade,
+    ExpenditureKind,
+    Household,
+    IncomeKind,
+    Member,
+    PovertyStatus,
+    Relationship,
+    SpecialGroup,
+)
+
+# Field order on the pages (the services accept exactly these keys).
+HOUSEHOLD_FORM_FIELDS = [
+    "address",
+    "phone",
+    "poverty_status",
+    "poverty_exit_year",
+    "relocated",
+    "single_parent",
+    "food_secure",
+    "clothing_secure",
+    "education_secured",
+    "medical_secured",
+    "housing_safety",
+    "water_quantity_ok",
+    "water_quality_ok",
+    "water_convenience_ok",
+    "water_assurance_ok",
+    "bank_name",
+    "bank_account",
+]
+MEMBER_FORM_FIELDS = [
+    "name",
+    "id_number",
+    "relationship",
+    "health",
+    "illness",
+    "disability_category",
+    "disability_grade",
+    "disability_certificate",
+    "labour_capacity",
+    "schooling",
+    "employment_location",
+    "employment_months",
+    "is_dibao",
+    "is_tekun",
+    "has_medical_insurance",
+    "is_disabled_elderly",
+    "is_left_behind",
+]
+# Shown at once on a member card; the rest sit under "更多信息" so a phone screen stays short.
+MEMBER_MAIN_FIELDS = ["name", "id_number", "relationship", "health", "labour_capacity", "schooling"]
+
+HOUSEHOLD_WIDGETS = {
+    "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    "poverty_exit_year": forms.NumberInput(attrs={"inputmode": "numeric", "min": 2013, "max": 2030}),
+    "bank_account": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+}
+MEMBER_WIDGETS = {
+    "id_number": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "mono"}),
+    "disability_certificate": forms.TextInput(attrs={"autocomplete": "off", "class": "mono"}),
+    "employment_months": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 12}),
+}
+
+
+class HouseholdForm(forms.Form):
+    """The household's own fields. `village` is offered only when registering a new household."""
+
+    def __init__(self, *args, villages=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Model fields as form fields: fields_for_model leaves the model's validators to the service.
+        self.fields.update(fields_for_model(Household, fields=HOUSEHOLD_FORM_FIELDS, widgets=HOUSEHOLD_WIDGETS))
+        if villages is not None:
+            choices = [(code, f"{township} · {name}" if township else name) for code, name, township in villages]
+            self.fields = {
+                "village": forms.ChoiceField(label="所属村", choices=choices, initial=_single(choices)),
+                **self.fields,
+            }
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in HOUSEHOLD_FORM_FIELDS}
+
+
+class MemberForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(fields_for_model(Member, fields=MEMBER_FORM_FIELDS, widgets=MEMBER_WIDGETS))
+        # The ID check is the model field's own validator, run here too so that a mistyped number is
+        # reported under the field together with the other fields' errors.
+        self.fields["id_number"].validators.append(validate_id_number)
+        self.fields["relationship"].choices = [("", "请选择"), *Relationship.choices]
+        self.fields["disability_category"].choices = [("", "无"), *DisabilityCategory.choices]
+        self.fields["disability_grade"].choices = [("", "无"), *DisabilityGrade.choices]
+
+    def main_fields(self):
+        return [self[name] for name in MEMBER_MAIN_FIELDS]
+
+    def more_fields(self):
+        return [self[name] for name in MEMBER_FORM_FIELDS if name not in MEMBER_MAIN_FIELDS]
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in MEMBER_FORM_FIELDS}
+
+
+class BaseMemberFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index == 0 and not self.is_bound:
+            kwargs["initial"] = {"relationship": Relationship.HEAD}
+        return kwargs
+
+    def filled_forms(self) -> list[MemberForm]:
+        """The member rows the user filled in; untouched blank rows are ignored."""
+        return [form for form in self.forms if form.cleaned_data]
+
+
+# Two rows to start (head and, usually, spouse); "添加成员" adds more in the browser, and without
+# JavaScript a cadre saves and adds further members from the household page.
+MemberFormSet = forms.formset_factory(
+    MemberForm, formset=BaseMemberFormSet, extra=1, min_num=1, validate_min=True, max_num=30, validate_max=True
+)
+
+
+class IncomeForm(forms.Form):
+    """One amount per income and expenditure item for a year (算账). Every item is listed, including
+    耕地地力保护补贴 and 生态补偿金, which cadres were fined for forgetting (seeds/002)."""
+
+    INCOME_PREFIX = "income_"
+    EXPENDITURE_PREFIX = "expenditure_"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in IncomeKind:
+            self.fields[self.INCOME_PREFIX + kind] = _amount_field(kind.label)
+        for kind in ExpenditureKind:
+            self.fields[self.EXPENDITURE_PREFIX + kind] = _amount_field(kind.label)
+
+    def earned_fields(self):
+        return [self[self.INCOME_PREFIX + kind] for kind in IncomeKind if kind not in TRANSFER_KINDS]
+
+    def transfer_fields(self):
+        return [self[self.INCOME_PREFIX + kind] for kind in TRANSFER_KINDS]
+
+    def expenditure_fields(self):
+        return [self[self.EXPENDITURE_PREFIX + kind] for kind in ExpenditureKind]
+
+    def incomes(self) -> dict:
+        return {kind.value: self.cleaned_data[self.INCOME_PREFIX + kind] for kind in IncomeKind}
+
+    def expenditures(self) -> dict:
+        return {kind.value: self.cleaned_data[self.EXPENDITURE_PREFIX + kind] for kind in ExpenditureKind}
+
+    def field_for_kind(self, kind: str) -> str | None:
+        for prefix in (self.INCOME_PREFIX, self.EXPENDITURE_PREFIX):
+            if prefix + kind in self.fields:
+                return prefix + kind
+        return None
+
+
+class HouseholdFilterForm(forms.Form):
+    """Filters of the household list. Choices come from the user's own villages only."""
+
+    village = forms.ChoiceField(label="村", required=False)
+    poverty_status = forms.ChoiceField(
+        label="脱贫状态", required=False, choices=[("", "全部")] + list(PovertyStatus.choices)
+    )
+    special_group = forms.ChoiceField(
+        label="重点人群", required=False, choices=[("", "全部")] + list(SpecialGroup.choices)
+    )
+    q = forms.CharField(
+        label="查找",
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"placeholder": "姓名、身份证号或户编号", "type": "search"}),
+    )
+
+    def __init__(self, *args, villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].choices = [("", "全部")] + [
+            (code, f"{township} · {name}" if township else name) for code, name, township in villages
+        ]
+
+
+def _amount_field(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0"}),
+    )
+
+
+def _single(choices):
+    return choices[0][0] if len(choices) == 1 else None
+
+
+# --------------------------------------------------------------------------- service errors → forms
+
+_MEMBER_PREFIX = re.compile(r"^第(\d+)位成员：")
+
+
+def apply_service_errors(exc: ValidationError, form: forms.Form, *, formset: forms.BaseFormSet | None = None) -> None:
+    """Put a service's ValidationError next to the field it is about. `household_create` reports
+    member problems as "第N位成员：…"; those go on the N-th filled member row."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    members = formset.filled_forms() if formset is not None else []
+    for key, errors in exc.message_dict.items():
+        for message in errors:
+            match = _MEMBER_PREFIX.match(message) if key == "members" else None
+            if match and int(match[1]) - 1 < len(members):
+                members[int(match[1]) - 1].add_error(None, message[match.end() :])
+            elif formset is not None and key in ("members", "relationship"):
+                formset.non_form_errors().append(message)
+            else:
+                target = form.field_for_kind(key) if isinstance(form, IncomeForm) else key
+                form.add_error(target if target in form.fields else None, message)

@@ -1,0 +1,290 @@
+"""Reads of monitoring cases for work queues, lists and the case timeline, already scoped to the user."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
+
+from fpr import clock
+from fpr.roles import Role
+from households.models import Division, Member, Relationship
+from monitoring.models import NOTICE_DAYS, MonitoringCase, Notice, Stage
+from workflow.models import BulkJob, TransitionEvent
+
+VILLAGE_STAGES = (Stage.APPLICATION, Stage.VERIFICATION, Stage.APPRAISAL, Stage.NOTICE)
+IN_PROCESS_STAGES = (*VILLAGE_STAGES, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_APPROVAL)
+
+# The stages whose cases wait on each role. A village cadre's queue holds drafts, returned cases and
+# notices (running and due); reviewers see only what waits for their own decision.
+QUEUE_STAGES: dict[str, tuple[str, ...]] = {
+    Role.VILLAGE_CADRE: VILLAGE_STAGES,
+    Role.TOWNSHIP_REVIEWER: (Stage.TOWNSHIP_REVIEW,),
+    Role.COUNTY_REVIEWER: (Stage.COUNTY_APPROVAL,),
+    Role.ADMINISTRATOR: IN_PROCESS_STAGES,
+}
+
+
+def case_list(
+    *,
+    user,
+    village: str | None = None,
+    case_type: str | None = None,
+    risk: str | None = None,
+    stage: str | None = None,
+) -> QuerySet[MonitoringCase]:
+    """Cases in the user's subtree, filtered, annotated so that a page of any size costs a fixed
+    number of queries: household number, head's name, village name, waiting time and, for a case in
+    notice, the current notice's start and whether it may go to the township today."""
+    today = clock.today()
+    cases = MonitoringCase.objects.for_user(user)
+    if village:
+        cases = cases.filter(village__code__startswith=_division_prefix(village))
+    if case_type:
+        cases = cases.filter(case_type=case_type)
+    if risk:
+        # One risk code matches at most one row of the through table, so no duplicates.
+        cases = cases.filter(risk_categories__code=risk)
+    if stage:
+        cases = cases.filter(stage=stage)
+    heads = Member.objects.filter(household=OuterRef("household_id"), relationship=Relationship.HEAD)
+    notices = Notice.objects.filter(case=OuterRef("pk")).order_by("-starts_on", "-id")
+    return (
+        cases.select_related("household", "village")
+        .prefetch_related("risk_categories")
+        .annotate(
+            household_number=F("household__number"),
+            head_name=Subquery(heads.values("name")[:1]),
+            village_name=F("village__name"),
+            # Whole calendar days (Beijing time) since the case entered its stage.
+            waiting=ExpressionWrapper(
+                Value(today, output_field=DateField()) - TruncDate("stage_entered_at"), output_field=DurationField()
+            ),
+            # Only while the case is in notice: an earlier round's notice says nothing about now.
+            notice_starts_on=Case(
+                When(stage=Stage.NOTICE, then=Subquery(notices.values("starts_on")[:1])),
+                default=None,
+                output_field=DateField(),
+            ),
+        )
+        .annotate(
+            notice_due=Case(
+                When(notice_starts_on__lte=today - dt.timedelta(days=NOTICE_DAYS), then=True),
+                default=False,
+                output_field=BooleanField(),
+            )
+        )
+    )
+
+
+def case_queue(
+    *,
+    user,
+    village: str | None = None,
+    case_type: str | None = None,
+    risk: str | None = None,
+    stage: str | None = None,
+) -> QuerySet[MonitoringCase]:
+    """The user's own work queue: the open cases waiting on their role, longest waiting first."""
+    stages = queue_stages(user)
+    if stage:
+        stages = tuple(s for s in stages if s == stage)
+    cases = case_list(user=user, village=village, case_type=case_type, risk=risk)
+    return cases.filter(is_open=True, stage__in=stages).order_by("stage_entered_at", "pk")
+
+
+def queue_stages(user) -> tuple[str, ...]:
+    if getattr(user, "is_superuser", False):
+        return IN_PROCESS_STAGES
+    stages: list[str] = []
+    for role, role_stages in QUEUE_STAGES.items():
+        if user.has_role(role):
+            stages.extend(s for s in role_stages if s not in stages)
+    return tuple(stages)
+
+
+def notice_may_advance_on(starts_on: dt.date | None) -> dt.date | None:
+    """The first day a case in notice may go to the township (the notice has run its 7 days)."""
+    return starts_on + dt.timedelta(days=NOTICE_DAYS) if starts_on else None
+
+
+def _division_prefix(code: str) -> str:
+    division = Division.objects.filter(pk=code).first()
+    return division.prefix if division else code
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+@dataclass
+class TimelineEntry:
+    """One line of a case's history: a fired transition or a stage record (visit, appraisal, notice,
+    objection). `record` is the model instance, for a page that renders a kind its own way."""
+
+    kind: str  # transition | verification | appraisal | notice | objection
+    at: dt.datetime
+    title: str
+    actor: str
+    record: object
+    text: str = ""
+    actor_division: str = ""
+    from_stage: str = ""
+    to_stage: str = ""
+    details: dict = field(default_factory=dict)
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (name, url)
+    sort_key: tuple = ()
+
+
+def case_timeline(*, case: MonitoringCase) -> list[TimelineEntry]:
+    """Transitions and stage records of one case, merged in the order they happened.
+
+    Sorted by stage round first, then time: the n-th transition opens round n, and a stage record
+    belongs to the round it was made in. Timestamps alone cannot order a transition and the record
+    made in the same instant (a notice is created by the transition that starts it).
+    """
+    events = list(
+        TransitionEvent.objects.filter(case=case).select_related("actor").prefetch_related("attachments").order_by("id")
+    )
+    entries = [_event_entry(event, round_no) for round_no, event in enumerate(events, start=1)]
+    for verification in case.verifications.select_related("recorded_by").prefetch_related("verifiers"):
+        entries.append(_verification_entry(verification))
+    for appraisal in case.appraisals.select_related("recorded_by"):
+        entries.append(_appraisal_entry(appraisal))
+    # Each start_notice transition created one notice, in the same order.
+    notice_rounds = iter(n for n, event in enumerate(events, start=1) if event.transition == "start_notice")
+    notices = case.notices.select_related("recorded_by").prefetch_related("objections__resolved_by").order_by("id")
+    for notice in notices:
+        round_no = next(notice_rounds, len(events))
+        entries.append(_notice_entry(notice, round_no))
+        entries.extend(_objection_entry(objection, round_no) for objection in notice.objections.all())
+    return sorted(entries, key=lambda entry: entry.sort_key)
+
+
+def _name(user) -> str:
+    return str(user) if user is not None else ""
+
+
+def _url(file) -> str:
+    return file.url if file else ""
+
+
+def _event_entry(event: TransitionEvent, round_no: int) -> TimelineEntry:
+    return TimelineEntry(
+        kind="transition",
+        at=event.at,
+        title=event.label,
+        actor=_name(event.actor),
+        actor_division=event.actor_division,
+        record=event,
+        text=event.opinion,
+        from_stage=event.from_stage,
+        to_stage=event.to_stage,
+        details=dict(event.data),
+        attachments=[(a.name, _url(a.file)) for a in event.attachments.all()],
+        sort_key=(round_no, 0, event.at, event.pk),
+    )
+
+
+def _verification_entry(verification) -> TimelineEntry:
+    team = [f"{v.name}（{v.unit}）" if v.unit else v.name for v in verification.verifiers.all()]
+    return TimelineEntry(
+        kind="verification",
+        at=verification.created_at,
+        title="入户核实记录",
+        actor=_name(verification.recorded_by),
+        record=verification,
+        text=verification.findings,
+        details={
+            "visit_date": verification.visit_date,
+            "verifiers": team,
+            "risk_points": verification.risk_points,
+            "collected": verification.collected,
+        },
+        sort_key=(verification.round, 2, verification.created_at, verification.pk),
+    )
+
+
+def _appraisal_entry(appraisal) -> TimelineEntry:
+    result = "评议通过" if appraisal.passed else "评议未通过"
+    return TimelineEntry(
+        kind="appraisal",
+        at=appraisal.created_at,
+        title="民主评议记录",
+        actor=_name(appraisal.recorded_by),
+        record=appraisal,
+        text=(
+            f"参会{len(appraisal.participants)}人，同意{appraisal.votes_for}票，反对{appraisal.votes_against}票，"
+            f"弃权{appraisal.votes_abstain}票，{result}。"
+        ),
+        details={
+            "meeting_date": appraisal.meeting_date,
+            "participants": appraisal.participants,
+            "votes_for": appraisal.votes_for,
+            "votes_against": appraisal.votes_against,
+            "votes_abstain": appraisal.votes_abstain,
+            "passed": appraisal.passed,
+        },
+        attachments=[("签字会议记录", _url(appraisal.minutes_scan))],
+        sort_key=(appraisal.round, 2, appraisal.created_at, appraisal.pk),
+    )
+
+
+def _notice_entry(notice: Notice, round_no: int) -> TimelineEntry:
+    return TimelineEntry(
+        kind="notice",
+        at=notice.created_at,
+        title="公示",
+        actor=_name(notice.recorded_by),
+        record=notice,
+        text=f"公示期 {notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}，地点：{notice.place}",
+        details={
+            "starts_on": notice.starts_on,
+            "ends_on": notice.ends_on,
+            "may_advance_on": notice.may_advance_on,
+            "place": notice.place,
+        },
+        sort_key=(round_no, 1, notice.created_at, notice.pk),
+    )
+
+
+def _objection_entry(objection, round_no: int) -> TimelineEntry:
+    return TimelineEntry(
+        kind="objection",
+        at=objection.created_at,
+        title=f"公示异议（{objection.get_status_display()}）",
+        actor=objection.lodged_by,
+        record=objection,
+        text=objection.content,
+        details={
+            "id": objection.pk,
+            "lodged_on": objection.lodged_on,
+            "lodged_by": objection.lodged_by,
+            "status": objection.status,
+            "resolution": objection.resolution,
+            "resolved_by": _name(objection.resolved_by),
+            "resolved_at": objection.resolved_at,
+        },
+        sort_key=(round_no, 3, objection.created_at, objection.pk),
+    )
+
+
+# --------------------------------------------------------------------------- bulk jobs
+
+
+def bulk_job_for(*, user, job_id: int) -> BulkJob | None:
+    """A bulk job is visible to the user who started it only."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return BulkJob.objects.filter(pk=job_id, user=user).first()

@@ -1,0 +1,248 @@
+"""The one service that moves a case between stages, and what builds on it (objections, bulk)."""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from fpr import clock
+from fpr.errors import ApplicationError, ConflictError
+from fpr.roles import Level
+from fpr.uploads import validate_attachment
+from monitoring.models import NOTICE_STAGES, MonitoringCase, Objection, ObjectionStatus, Stage
+from monitoring.services import ensure_village_actor
+from workflow.elimination import ELIMINATION
+from workflow.engine import Availability, GuardContext, Transition, Workflow, available, evaluate
+from workflow.identification import IDENTIFICATION
+from workflow.models import BulkJob, BulkJobStatus, EventAttachment, TransitionEvent
+
+logger = logging.getLogger(__name__)
+
+
+class TransitionRefused(ApplicationError):
+    """Guards or permissions refused the transition; `reasons` lists every one of them."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("；".join(reasons), extra={"reasons": reasons})
+        self.reasons = reasons
+
+
+class TransitionConflict(ConflictError):
+    """Someone else moved the case first (已被他人处理)."""
+
+
+WORKFLOWS = (IDENTIFICATION, ELIMINATION)
+
+
+def workflow_for(case: MonitoringCase) -> Workflow:
+    """The table that governs the case's current stage (the two tables share no source stage)."""
+    for workflow in WORKFLOWS:
+        if workflow.from_state(case.stage):
+            return workflow
+    return IDENTIFICATION
+
+
+def find_transition(name: str) -> tuple[Workflow, Transition]:
+    for workflow in WORKFLOWS:
+        try:
+            return workflow, workflow.get(name)
+        except KeyError:
+            continue
+    raise TransitionRefused([f"未知的操作：{name}"])
+
+
+def authorise(transition: Transition, case: MonitoringCase, user) -> str | None:
+    """Role, division level and jurisdiction: the same check for every door (page, API, bulk)."""
+    if not getattr(user, "is_authenticated", False):
+        return "请先登录。"
+    if not user.has_role(*transition.roles):
+        return f"您的角色不能办理“{transition.label}”。"
+    if transition.level is not None and (user.division is None or user.division.level != transition.level):
+        return f"“{transition.label}”须由{_level_name(transition.level)}级用户办理。"
+    if not user.jurisdiction_prefix or not case.village_id.startswith(user.jurisdiction_prefix):
+        return "该案件不在您的管辖范围内。"
+    return None
+
+
+def _level_name(level: int) -> str:
+    return Level(level).label
+
+
+def case_available_transitions(*, user, case: MonitoringCase) -> list[Availability]:
+    """What the user could do on the case now, with the reasons for what is not possible yet.
+    Transitions the user's role can never fire are left out."""
+    context = GuardContext(user=user, today=clock.today())
+    options = available(workflow_for(case), case, context, authorise=authorise)
+    return [a for a in options if user.has_role(*a.transition.roles)]
+
+
+def case_transition(
+    *,
+    user,
+    case_id: int,
+    transition: str,
+    inputs: dict | None = None,
+    expected_stage: str | None = None,
+    attachments=(),
+) -> TransitionEvent:
+    """Fire one transition: lock the case, evaluate every guard, record the event, move the stage.
+
+    The row lock serialises reviewers acting on the same case at once: the second one waits, then sees
+    the stage already moved and gets "已被他人处理" instead of a second transition.
+    """
+    inputs = dict(inputs or {})
+    with transaction.atomic():
+        case = MonitoringCase.objects.select_for_update().select_related("village").get(pk=case_id)
+        workflow, spec = find_transition(transition)
+        if expected_stage is not None and case.stage != expected_stage:
+            raise TransitionConflict(f"已被他人处理：该案件已进入“{case.get_stage_display()}”环节，请刷新后查看。")
+        if case.stage not in spec.sources:
+            denied = authorise(spec, case, user)
+            if denied:
+                raise TransitionRefused([denied])
+            raise TransitionConflict(
+                f"已被他人处理或不能办理：该案件当前处于“{case.get_stage_display()}”环节，不能“{spec.label}”。"
+            )
+        context = GuardContext(user=user, inputs=inputs, today=clock.today())
+        reasons = evaluate(spec, case, context, authorise=authorise)
+        reasons.extend(_attachment_errors(attachments))
+        if reasons:
+            raise TransitionRefused(reasons)
+        now = clock.now()
+        event = TransitionEvent.objects.create(
+            case=case,
+            workflow=workflow.name,
+            transition=spec.name,
+            label=spec.label,
+            from_stage=case.stage,
+            to_stage=spec.target,
+            actor=user,
+            actor_division=user.division.name if user.division_id else "",
+            at=now,
+            opinion=str(inputs.get("opinion", "")),
+            data={k: str(v) for k, v in inputs.items() if k != "opinion"},
+        )
+        for upload in attachments:
+            EventAttachment.objects.create(event=event, file=upload, name=upload.name[:128])
+        case.stage = spec.target
+        case.stage_entered_at = now
+        case.stage_round += 1
+        case.last_transition = spec.name
+        if spec.effect:
+            spec.effect(case, context, event)
+        case.save()
+    return event
+
+
+def _attachment_errors(attachments) -> list[str]:
+    errors = []
+    for upload in attachments:
+        try:
+            validate_attachment(upload)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    return errors
+
+
+def objection_substantiate(*, user, objection: Objection, resolution: str) -> TransitionEvent:
+    """经核查属实: record the finding and send the case back to on-site verification, atomically."""
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update().select_related("notice__case").get(pk=objection.pk)
+        case = objection.notice.case
+        ensure_village_actor(user=user, case=case)
+        if objection.status != ObjectionStatus.PENDING:
+            raise ApplicationError("该异议已处理。")
+        if case.stage not in NOTICE_STAGES:
+            raise ApplicationError("该案件已不在公示环节。")
+        if not resolution.strip():
+            raise ApplicationError("请填写核查情况。", field="resolution")
+        objection.status = ObjectionStatus.SUBSTANTIATED
+        objection.resolution = resolution
+        objection.resolved_by = user
+        objection.resolved_at = clock.now()
+        objection.save()
+        return case_transition(
+            user=user,
+            case_id=case.pk,
+            transition="objection_return" if case.stage == Stage.NOTICE else "elim_objection_return",
+            inputs={"opinion": f"异议经核查属实：{resolution}"},
+            expected_stage=case.stage,
+        )
+
+
+def ensure_bulk_transition(name: str) -> Transition:
+    """Only transitions marked `bulk` in the table may be fired on many cases at once; the village
+    steps need each case's own records and dates."""
+    try:
+        _, spec = find_transition(name)
+    except TransitionRefused:
+        raise ApplicationError(f"未知的操作：{name}", field="transition") from None
+    if not spec.bulk:
+        raise ApplicationError(f"“{spec.label}”须逐件办理，不能批量办理。", field="transition")
+    return spec
+
+
+def case_bulk_transition(*, user, case_ids: list[int], transition: str, inputs: dict) -> dict:
+    """Fire one transition on many cases; each case in its own transaction, so a refusal on one case
+    does not stop the others. Returns {"succeeded": n, "failures": [{case, household, reasons}]}."""
+    ensure_bulk_transition(transition)
+    return _run_bulk(user=user, case_ids=case_ids, transition=transition, inputs=inputs)
+
+
+def _run_bulk(*, user, case_ids, transition, inputs, progress=None) -> dict:
+    succeeded, failures = 0, []
+    numbers = dict(MonitoringCase.objects.for_user(user).filter(pk__in=case_ids).values_list("pk", "household__number"))
+    for index, case_id in enumerate(case_ids, start=1):
+        if case_id not in numbers:
+            failures.append({"case": case_id, "household": "", "reasons": ["案件不存在或不在您的管辖范围内。"]})
+        else:
+            try:
+                case_transition(user=user, case_id=case_id, transition=transition, inputs=inputs)
+                succeeded += 1
+            except ApplicationError as exc:
+                reasons = getattr(exc, "reasons", None) or [exc.message]
+                failures.append({"case": case_id, "household": numbers[case_id], "reasons": reasons})
+        if progress and (index % 50 == 0 or index == len(case_ids)):
+            progress(index, succeeded, failures)
+    return {"succeeded": succeeded, "failures": failures}
+
+
+def bulk_job_start(*, user, case_ids: list[int], transition: str, inputs: dict) -> BulkJob:
+    """Queue a bulk action as a background job; the queue page shows its progress."""
+    from workflow.tasks import run_bulk_job
+
+    ensure_bulk_transition(transition)
+    job = BulkJob.objects.create(
+        user=user, transition=transition, inputs=inputs, case_ids=list(case_ids), total=len(case_ids)
+    )
+    transaction.on_commit(lambda: run_bulk_job.delay(job.pk))
+    return job
+
+
+def bulk_job_run(*, job_id: int) -> BulkJob:
+    # Claim the job once (compare-and-set), so a redelivered task does not run it twice.
+    claimed = BulkJob.objects.filter(pk=job_id, status=BulkJobStatus.QUEUED).update(status=BulkJobStatus.RUNNING)
+    job = BulkJob.objects.select_related("user__division").get(pk=job_id)
+    if not claimed:
+        return job
+
+    def progress(processed, succeeded, failures):
+        BulkJob.objects.filter(pk=job_id).update(processed=processed, succeeded=succeeded, failures=failures)
+
+    try:
+        result = _run_bulk(
+            user=job.user, case_ids=job.case_ids, transition=job.transition, inputs=job.inputs, progress=progress
+        )
+    except Exception:
+        logger.exception("bulk job %s failed", job_id)
+        BulkJob.objects.filter(pk=job_id).update(status=BulkJobStatus.FAILED, finished_at=clock.now())
+        raise
+    BulkJob.objects.filter(pk=job_id).update(
+        status=BulkJobStatus.DONE,
+        processed=job.total,
+        succeeded=result["succeeded"],
+        failures=result["failures"],
+        finished_at=clock.now(),
+    )
+    job.refresh_from_db()
+    return job
