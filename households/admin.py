@@ -15,6 +15,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from households import services
 from households.models import (
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
     Division,
     Expenditure,
     Household,
@@ -171,7 +173,7 @@ class HouseholdAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         return super().get_queryset(request).for_user(request.user)
 
     def run_service(self, form):
-        data = {name: form.cleaned_data[name] for name in services.HOUSEHOLD_FIELDS if name in form.cleaned_data}
+        data = {name: form.cleaned_data[name] for name in HOUSEHOLD_FIELDS if name in form.cleaned_data}
         return services.household_update(user=form.request.user, household=form.instance, data=data)
 
     def has_add_permission(self, request):
@@ -198,7 +200,7 @@ class MemberAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         return super().get_queryset(request).for_user(request.user).select_related("household__village")
 
     def run_service(self, form):
-        data = {name: form.cleaned_data[name] for name in services.MEMBER_FIELDS if name in form.cleaned_data}
+        data = {name: form.cleaned_data[name] for name in MEMBER_FIELDS if name in form.cleaned_data}
         return services.member_update(user=form.request.user, member=form.instance, data=data)
 
     def delete_model(self, request, obj):

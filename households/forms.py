@@ -9,6 +9,8 @@ from django.forms import fields_for_model
 
 from households.id_numbers import validate_id_number
 from households.models import (
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
     TRANSFER_KINDS,
     DisabilityCategory,
     DisabilityGrade,
@@ -22,44 +24,8 @@ from households.models import (
 )
 
 # Field order on the pages (the services accept exactly these keys).
-HOUSEHOLD_FORM_FIELDS = [
-    "address",
-    "phone",
-    "poverty_status",
-    "poverty_exit_year",
-    "relocated",
-    "single_parent",
-    "food_secure",
-    "clothing_secure",
-    "education_secured",
-    "medical_secured",
-    "housing_safety",
-    "water_quantity_ok",
-    "water_quality_ok",
-    "water_convenience_ok",
-    "water_assurance_ok",
-    "bank_name",
-    "bank_account",
-]
-MEMBER_FORM_FIELDS = [
-    "name",
-    "id_number",
-    "relationship",
-    "health",
-    "illness",
-    "disability_category",
-    "disability_grade",
-    "disability_certificate",
-    "labour_capacity",
-    "schooling",
-    "employment_location",
-    "employment_months",
-    "is_dibao",
-    "is_tekun",
-    "has_medical_insurance",
-    "is_disabled_elderly",
-    "is_left_behind",
-]
+HOUSEHOLD_FORM_FIELDS = HOUSEHOLD_FIELDS
+MEMBER_FORM_FIELDS = MEMBER_FIELDS
 # Shown at once on a member card; the rest sit under "更多信息" so a phone screen stays short.
 MEMBER_MAIN_FIELDS = ["name", "id_number", "relationship", "health", "labour_capacity", "schooling"]
 

@@ -339,6 +339,48 @@ class Member(TimeStampedModel):
         return groups
 
 
+# The fields a cadre records, in the order the forms show them. Services accept exactly these keys;
+# forms, serializers, the admin and the seeding COPY columns all use these lists.
+HOUSEHOLD_FIELDS = (
+    "address",
+    "phone",
+    "poverty_status",
+    "poverty_exit_year",
+    "relocated",
+    "single_parent",
+    "food_secure",
+    "clothing_secure",
+    "education_secured",
+    "medical_secured",
+    "housing_safety",
+    "water_quantity_ok",
+    "water_quality_ok",
+    "water_convenience_ok",
+    "water_assurance_ok",
+    "bank_name",
+    "bank_account",
+)
+MEMBER_FIELDS = (
+    "name",
+    "id_number",
+    "relationship",
+    "health",
+    "illness",
+    "disability_category",
+    "disability_grade",
+    "disability_certificate",
+    "labour_capacity",
+    "schooling",
+    "employment_location",
+    "employment_months",
+    "is_dibao",
+    "is_tekun",
+    "has_medical_insurance",
+    "is_disabled_elderly",
+    "is_left_behind",
+)
+
+
 # --------------------------------------------------------------------------- income accounting (算账)
 
 

@@ -9,50 +9,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from households.id_numbers import mask_id_number
-from households.models import Division, Household, IncomeItem, Member
+from households.models import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Division, Household, IncomeItem, Member
 from households.selectors import income_summary
 
 # Shown masked to callers without households.view_sensitive.
 SENSITIVE_FIELDS = ("id_number", "head_id_number", "bank_account")
 
-HOUSEHOLD_INPUT_FIELDS = (
-    "address",
-    "phone",
-    "poverty_status",
-    "poverty_exit_year",
-    "relocated",
-    "single_parent",
-    "food_secure",
-    "clothing_secure",
-    "education_secured",
-    "medical_secured",
-    "housing_safety",
-    "water_quantity_ok",
-    "water_quality_ok",
-    "water_convenience_ok",
-    "water_assurance_ok",
-    "bank_name",
-    "bank_account",
-)
-MEMBER_INPUT_FIELDS = (
-    "name",
-    "id_number",
-    "relationship",
-    "health",
-    "illness",
-    "disability_category",
-    "disability_grade",
-    "disability_certificate",
-    "labour_capacity",
-    "schooling",
-    "employment_location",
-    "employment_months",
-    "is_dibao",
-    "is_tekun",
-    "has_medical_insurance",
-    "is_disabled_elderly",
-    "is_left_behind",
-)
+HOUSEHOLD_INPUT_FIELDS = HOUSEHOLD_FIELDS
+MEMBER_INPUT_FIELDS = MEMBER_FIELDS
 
 
 class MaskedOutputSerializer(serializers.ModelSerializer):

@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from fpr.roles import REGISTRY_EDITORS, Level
 from households.id_numbers import normalize_id_number, parse_disability_certificate
 from households.models import (
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
     Division,
     Expenditure,
     ExpenditureKind,
@@ -19,45 +21,6 @@ from households.models import (
     Member,
     Relationship,
 )
-
-HOUSEHOLD_FIELDS = {
-    "address",
-    "phone",
-    "poverty_status",
-    "poverty_exit_year",
-    "relocated",
-    "single_parent",
-    "food_secure",
-    "clothing_secure",
-    "education_secured",
-    "medical_secured",
-    "housing_safety",
-    "water_quantity_ok",
-    "water_quality_ok",
-    "water_convenience_ok",
-    "water_assurance_ok",
-    "bank_name",
-    "bank_account",
-}
-MEMBER_FIELDS = {
-    "name",
-    "id_number",
-    "relationship",
-    "health",
-    "illness",
-    "disability_category",
-    "disability_grade",
-    "disability_certificate",
-    "labour_capacity",
-    "schooling",
-    "employment_location",
-    "employment_months",
-    "is_dibao",
-    "is_tekun",
-    "has_medical_insurance",
-    "is_disabled_elderly",
-    "is_left_behind",
-}
 
 
 def ensure_can_edit_registry(*, user, village: Division) -> None:

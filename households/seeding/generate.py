@@ -15,6 +15,8 @@ from itertools import accumulate
 from fpr.roles import Level
 from households.id_numbers import make_id_number
 from households.models import (
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
     ExpenditureKind,
     Health,
     HousingSafety,
@@ -26,46 +28,8 @@ from households.models import (
 )
 from households.seeding import vocabulary as vocab
 
-HOUSEHOLD_COLUMNS = (
-    "number",
-    "village_id",
-    "address",
-    "phone",
-    "poverty_status",
-    "poverty_exit_year",
-    "relocated",
-    "single_parent",
-    "food_secure",
-    "clothing_secure",
-    "education_secured",
-    "medical_secured",
-    "housing_safety",
-    "water_quantity_ok",
-    "water_quality_ok",
-    "water_convenience_ok",
-    "water_assurance_ok",
-    "bank_name",
-    "bank_account",
-)
-MEMBER_COLUMNS = (
-    "name",
-    "id_number",
-    "relationship",
-    "health",
-    "illness",
-    "disability_category",
-    "disability_grade",
-    "disability_certificate",
-    "labour_capacity",
-    "schooling",
-    "employment_location",
-    "employment_months",
-    "is_dibao",
-    "is_tekun",
-    "has_medical_insurance",
-    "is_disabled_elderly",
-    "is_left_behind",
-)
+HOUSEHOLD_COLUMNS = ("number", "village_id", *HOUSEHOLD_FIELDS)
+MEMBER_COLUMNS = MEMBER_FIELDS
 ITEM_COLUMNS = ("year", "kind", "amount", "note")  # income items and expenditures alike
 
 HOUSEHOLD_SIZE_WEIGHTS = ((1, 9), (2, 19), (3, 21), (4, 24), (5, 17), (6, 10))
