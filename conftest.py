@@ -5,6 +5,7 @@ Households are built through the real services (never by setting fields the user
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
@@ -302,6 +303,58 @@ class CaseWalker:
 @pytest.fixture
 def walker(cadre_a, township_reviewer, county_reviewer):
     return CaseWalker(cadre_a, township_reviewer, county_reviewer)
+
+
+@pytest.fixture
+def make_monitored(walker, cadre_a):
+    """Turn an application into a monitoring object that meets the risk-elimination standard: plan
+    carried out since June with a clear effect, income above the 2026 line, visited this month, no
+    special hardship, 三保障 met. The test must fix the clock in late November 2026 (time_machine)."""
+    from assistance.models import Effect, MeasureStatus
+    from assistance.services import measure_add, plan_create, visit_record
+    from households.models import IncomeKind
+    from households.services import account_items_set
+
+    def build(case):
+        case = walker.to_monitoring(case)
+        account_items_set(
+            user=cadre_a,
+            household=case.household,
+            year=2026,
+            incomes={IncomeKind.WAGE: Decimal("18000"), IncomeKind.FARMLAND_SUBSIDY: Decimal("600")},
+        )
+        plan = plan_create(
+            user=cadre_a,
+            case=case,
+            situation="两口之家，户主曾患病住院。",
+            risk_analysis="因病支出大，收入不稳。",
+            needs="稳定就业。",
+            pairing_cadre=cadre_a,
+        )
+        measure = measure_add(
+            user=cadre_a,
+            plan=plan,
+            category="employment",
+            risk_category="illness",
+            description="推荐到县城工业园区务工",
+            amount=Decimal("0"),
+            starts_on=dt.date(2026, 6, 1),
+            status=MeasureStatus.ACTIVE,
+            effect=Effect.CLEAR,
+        )
+        visit_record(
+            user=cadre_a, case=case, visited_on=dt.date(2026, 11, 10), findings="务工稳定", satisfaction="satisfied"
+        )
+        case.measure = measure
+        return case
+
+    return build
+
+
+@pytest.fixture
+def monitored(case_a, make_monitored):
+    """Case A as a monitoring object that meets the elimination standard (see make_monitored)."""
+    return make_monitored(case_a)
 
 
 @pytest.fixture(autouse=True)

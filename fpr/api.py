@@ -4,10 +4,16 @@ A refused business rule is 400 (with its `extra`, e.g. `reasons`); a conflict wi
 change is 409."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from fpr.errors import ApplicationError, ConflictError
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of an error answer, for the schema (one component shared by every app's API)."""
+
+    detail = serializers.CharField(label="说明")
 
 
 class Conflict(exceptions.APIException):

@@ -18,3 +18,20 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = "密码"
         self.fields["password"].error_messages["required"] = "请输入密码。"
         self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (scans, photos); `accept` is the browser's file-type hint only — the
+    services check the real type of every file."""
+
+    def __init__(self, *args, accept: str = "", **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept} if accept else {}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(upload, initial) for upload in files if upload]

@@ -175,6 +175,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "status": name their enums after the models.
+    "ENUM_NAME_OVERRIDES": {
+        "MeasureStatusEnum": "assistance.models.MeasureStatus",
+        "BulkJobStatusEnum": "workflow.models.BulkJobStatus",
+    },
 }
 
 # --- Celery: Redis as broker; without REDIS_URL (the demo) tasks run in-process ---

@@ -33,6 +33,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("households/", include("households.urls")),
     path("cases/", include("workflow.urls")),
+    path("assistance/", include("assistance.urls")),
     path("api/v1/", include("fpr.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

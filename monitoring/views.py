@@ -28,7 +28,7 @@ from monitoring.forms import (
     participants,
     typed_verifiers,
 )
-from monitoring.models import MonitoringCase, Stage
+from monitoring.models import APPRAISAL_STAGES, VERIFICATION_STAGES, MonitoringCase
 from monitoring.selectors import household_open_case, verifier_candidates
 
 CASE_FIELDS = ["case_type", "channel", "colour", "description", "authorization_signed_on"]
@@ -131,7 +131,7 @@ def verification_record(request, pk: int):
     context = {
         "form": form,
         "rows": rows,
-        "wrong_stage": case.stage != Stage.VERIFICATION,
+        "wrong_stage": case.stage not in VERIFICATION_STAGES,
         "income_year": initial["year"],
     }
     return _record_page(request, "monitoring/verification_form.html", case, **context)
@@ -161,5 +161,5 @@ def appraisal_record(request, pk: int):
         else:
             messages.success(request, "民主评议记录已保存。")
             return redirect("cases:detail", pk=case.pk)
-    context = {"form": form, "rows": rows, "wrong_stage": case.stage != Stage.APPRAISAL}
+    context = {"form": form, "rows": rows, "wrong_stage": case.stage not in APPRAISAL_STAGES}
     return _record_page(request, "monitoring/appraisal_form.html", case, **context)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from assistance.advice import plan_advice
 from assistance.models import AssistancePlan, Effect, MeasureStatus
 from assistance.rules import APPROVAL, PROPOSAL, elimination_check
-from assistance.services import measure_add, measure_update, plan_adjust, plan_create, visit_record
+from assistance.services import measure_add, measure_update, plan_adjust, plan_create
 from conftest import member_data
 from households.models import ExpenditureKind, Health, IncomeKind, LabourCapacity, Relationship
 from households.services import account_items_set, household_update, member_create, member_update
@@ -27,43 +27,6 @@ TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
 def _clock():
     with time_machine.travel(TODAY, tick=False):
         yield
-
-
-@pytest.fixture
-def monitored(case_a, walker, cadre_a):
-    """A monitoring object that meets the elimination standard: plan carried out for months with a clear
-    effect, income above the 2026 line, visited this month, no special hardship, 三保障 met."""
-    case = walker.to_monitoring(case_a)
-    account_items_set(
-        user=cadre_a,
-        household=case.household,
-        year=2026,
-        incomes={IncomeKind.WAGE: Decimal("18000"), IncomeKind.FARMLAND_SUBSIDY: Decimal("600")},
-    )
-    plan = plan_create(
-        user=cadre_a,
-        case=case,
-        situation="两口之家，户主曾患病住院。",
-        risk_analysis="因病支出大，收入不稳。",
-        needs="稳定就业。",
-        pairing_cadre=cadre_a,
-    )
-    measure = measure_add(
-        user=cadre_a,
-        plan=plan,
-        category="employment",
-        risk_category="illness",
-        description="推荐到县城工业园区务工",
-        amount=Decimal("0"),
-        starts_on=dt.date(2026, 6, 1),
-        status=MeasureStatus.ACTIVE,
-        effect=Effect.CLEAR,
-    )
-    visit_record(
-        user=cadre_a, case=case, visited_on=dt.date(2026, 11, 10), findings="务工稳定", satisfaction="satisfied"
-    )
-    case.measure = measure
-    return case
 
 
 def failing(case, code, moment=PROPOSAL):

@@ -1,4 +1,5 @@
-"""REST API of monitoring cases and the identification workflow (/api/v1/cases/, /api/v1/bulk-jobs/).
+"""REST API of monitoring cases and their workflows — identification and risk elimination (/api/v1/cases/,
+/api/v1/bulk-jobs/).
 
 Thin, like the registry API: read through the scoped selectors (a case outside the caller's subtree is
 a 404), validate the shape, call one service, render. The services and guards refuse with Chinese
@@ -52,7 +53,7 @@ TRANSITION_PARAMETER = OpenApiParameter(
     "transition",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
-    description="操作名，如 submit_application、township_approve（见 transitions 接口）",
+    description="操作名，如 submit_application、township_approve、propose_elimination（见 transitions 接口）",
 )
 OBJECTION_PARAMETER = OpenApiParameter("objection_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="异议")
 REFUSED = OpenApiResponse(TransitionErrorSerializer, description="不能办理：reasons 列出全部原因")
@@ -72,13 +73,15 @@ class CasePagination(KeysetPagination):
 @extend_schema_view(
     list=extend_schema(
         summary="监测对象列表（本辖区；queue=1 为我的待办）",
-        description="queue=1：村级为申请、核实、评议、公示中的案件；镇街为待镇街审核；县级为待县级审定；"
+        description="queue=1：村级为申请、核实、评议、公示中的案件（含风险消除的核实、评议、公示）；"
+        "镇街为待镇街审核（含风险消除·镇街审核）；县级为待县级审定（含风险消除·县级审定）；"
         "按在当前环节等待时间排序，等待最久的在前。",
     ),
     retrieve=extend_schema(summary="监测对象详情（含农户、风险类型和办理过程）", responses=CaseDetailSerializer),
 )
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Monitoring cases (监测对象) in the caller's subtree and the steps of the identification workflow."""
+    """Monitoring cases (监测对象) in the caller's subtree and the steps of their workflows (识别程序 and
+    风险消除程序, one transition table each)."""
 
     serializer_class = CaseSerializer
     filterset_class = CaseFilter

@@ -7,24 +7,11 @@ with every guard that fails, so the page shows the same reasons the API and a bu
 
 from django import forms
 
+from fpr.forms import MultipleFileField
 from monitoring.forms import SCAN_TYPES, date_input, scan_help
 from monitoring.models import CaseType, RiskCategory, Stage
 from workflow.elimination import ELIMINATION
 from workflow.engine import Input, Transition
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": SCAN_TYPES}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(upload, initial) for upload in files if upload]
 
 
 def input_field(spec: Input) -> forms.Field:
@@ -40,7 +27,9 @@ def input_field(spec: Input) -> forms.Field:
 class TransitionForm(forms.Form):
     """The inputs one transition asks for, plus optional attachments (scans of signed forms)."""
 
-    attachments = MultipleFileField(label="附件（可选，可多选）", required=False, help_text=scan_help())
+    attachments = MultipleFileField(
+        label="附件（可选，可多选）", required=False, help_text=scan_help(), accept=SCAN_TYPES
+    )
 
     def __init__(self, *args, transition: Transition, **kwargs):
         kwargs.setdefault("prefix", transition.name)

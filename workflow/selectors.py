@@ -19,20 +19,42 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 
 from fpr import clock
+from fpr.errors import ApplicationError
 from fpr.roles import Role
 from households.models import Division, Member, Relationship
-from monitoring.models import NOTICE_DAYS, MonitoringCase, Notice, Stage
+from monitoring.models import (
+    ELIMINATION_STAGES,
+    IDENTIFICATION_STAGES,
+    NOTICE_DAYS,
+    NOTICE_STAGES,
+    MonitoringCase,
+    Notice,
+    Stage,
+)
+from workflow.engine import Transition
 from workflow.models import BulkJob, TransitionEvent
+from workflow.services import WORKFLOWS, find_transition
 
-VILLAGE_STAGES = (Stage.APPLICATION, Stage.VERIFICATION, Stage.APPRAISAL, Stage.NOTICE)
-IN_PROCESS_STAGES = (*VILLAGE_STAGES, Stage.TOWNSHIP_REVIEW, Stage.COUNTY_APPROVAL)
+VILLAGE_STAGES = (
+    Stage.APPLICATION,
+    Stage.VERIFICATION,
+    Stage.APPRAISAL,
+    Stage.NOTICE,
+    Stage.ELIM_VERIFICATION,
+    Stage.ELIM_APPRAISAL,
+    Stage.ELIM_NOTICE,
+)
+TOWNSHIP_STAGES = (Stage.TOWNSHIP_REVIEW, Stage.ELIM_TOWNSHIP)
+COUNTY_STAGES = (Stage.COUNTY_APPROVAL, Stage.ELIM_COUNTY)
+# Every stage in which a case waits on someone: identification and risk elimination (风险消除).
+IN_PROCESS_STAGES = (*IDENTIFICATION_STAGES, *ELIMINATION_STAGES)
 
 # The stages whose cases wait on each role. A village cadre's queue holds drafts, returned cases and
-# notices (running and due); reviewers see only what waits for their own decision.
+# notices (running and due) of both procedures; reviewers see only what waits for their own decision.
 QUEUE_STAGES: dict[str, tuple[str, ...]] = {
     Role.VILLAGE_CADRE: VILLAGE_STAGES,
-    Role.TOWNSHIP_REVIEWER: (Stage.TOWNSHIP_REVIEW,),
-    Role.COUNTY_REVIEWER: (Stage.COUNTY_APPROVAL,),
+    Role.TOWNSHIP_REVIEWER: TOWNSHIP_STAGES,
+    Role.COUNTY_REVIEWER: COUNTY_STAGES,
     Role.ADMINISTRATOR: IN_PROCESS_STAGES,
 }
 
@@ -74,7 +96,7 @@ def case_list(
             ),
             # Only while the case is in notice: an earlier round's notice says nothing about now.
             notice_starts_on=Case(
-                When(stage=Stage.NOTICE, then=Subquery(notices.values("starts_on")[:1])),
+                When(stage__in=NOTICE_STAGES, then=Subquery(notices.values("starts_on")[:1])),
                 default=None,
                 output_field=DateField(),
             ),
@@ -115,6 +137,20 @@ def queue_stages(user) -> tuple[str, ...]:
     return tuple(stages)
 
 
+def bulk_transitions(*, user) -> list[Transition]:
+    """The transitions of every workflow the user may fire on many cases at once from the queue
+    (township_approve, township_approve_elim, county_approve, county_approve_elim)."""
+    return [t for workflow in WORKFLOWS for t in workflow.transitions if t.bulk and user.has_role(*t.roles)]
+
+
+def transition_label(name: str) -> str:
+    """The Chinese label of a transition of any workflow (the name itself when unknown)."""
+    try:
+        return find_transition(name)[1].label
+    except ApplicationError:
+        return name
+
+
 def notice_may_advance_on(starts_on: dt.date | None) -> dt.date | None:
     """The first day a case in notice may go to the township (the notice has run its 7 days)."""
     return starts_on + dt.timedelta(days=NOTICE_DAYS) if starts_on else None
@@ -152,24 +188,31 @@ def case_timeline(*, case: MonitoringCase) -> list[TimelineEntry]:
 
     Sorted by stage round first, then time: the n-th transition opens round n, and a stage record
     belongs to the round it was made in. Timestamps alone cannot order a transition and the record
-    made in the same instant (a notice is created by the transition that starts it).
+    made in the same instant (a notice is created by the transition that starts it). The stage a round
+    was spent in tells an identification record from a risk-elimination one.
     """
     events = list(
         TransitionEvent.objects.filter(case=case).select_related("actor").prefetch_related("attachments").order_by("id")
     )
+    round_stages = {round_no: event.to_stage for round_no, event in enumerate(events, start=1)}
     entries = [_event_entry(event, round_no) for round_no, event in enumerate(events, start=1)]
     for verification in case.verifications.select_related("recorded_by").prefetch_related("verifiers"):
-        entries.append(_verification_entry(verification))
+        entries.append(_verification_entry(verification, round_stages.get(verification.round, "")))
     for appraisal in case.appraisals.select_related("recorded_by"):
-        entries.append(_appraisal_entry(appraisal))
-    # Each start_notice transition created one notice, in the same order.
-    notice_rounds = iter(n for n, event in enumerate(events, start=1) if event.transition == "start_notice")
+        entries.append(_appraisal_entry(appraisal, round_stages.get(appraisal.round, "")))
+    # Each transition into a notice stage (start_notice, start_elim_notice) created one notice, in order.
+    notice_rounds = iter(n for n, event in enumerate(events, start=1) if event.to_stage in NOTICE_STAGES)
     notices = case.notices.select_related("recorded_by").prefetch_related("objections__resolved_by").order_by("id")
     for notice in notices:
         round_no = next(notice_rounds, len(events))
-        entries.append(_notice_entry(notice, round_no))
+        entries.append(_notice_entry(notice, round_no, round_stages.get(round_no, "")))
         entries.extend(_objection_entry(objection, round_no) for objection in notice.objections.all())
     return sorted(entries, key=lambda entry: entry.sort_key)
+
+
+def _record_title(title: str, stage: str) -> str:
+    """风险消除 records are named after their own forms so the timeline tells the two procedures apart."""
+    return f"风险消除·{title}" if stage in ELIMINATION_STAGES else title
 
 
 def _name(user) -> str:
@@ -197,12 +240,12 @@ def _event_entry(event: TransitionEvent, round_no: int) -> TimelineEntry:
     )
 
 
-def _verification_entry(verification) -> TimelineEntry:
+def _verification_entry(verification, stage: str) -> TimelineEntry:
     team = [f"{v.name}（{v.unit}）" if v.unit else v.name for v in verification.verifiers.all()]
     return TimelineEntry(
         kind="verification",
         at=verification.created_at,
-        title="入户核实记录",
+        title=_record_title("入户核实记录", stage),
         actor=_name(verification.recorded_by),
         record=verification,
         text=verification.findings,
@@ -216,12 +259,12 @@ def _verification_entry(verification) -> TimelineEntry:
     )
 
 
-def _appraisal_entry(appraisal) -> TimelineEntry:
+def _appraisal_entry(appraisal, stage: str) -> TimelineEntry:
     result = "评议通过" if appraisal.passed else "评议未通过"
     return TimelineEntry(
         kind="appraisal",
         at=appraisal.created_at,
-        title="民主评议记录",
+        title=_record_title("民主评议记录", stage),
         actor=_name(appraisal.recorded_by),
         record=appraisal,
         text=(
@@ -241,11 +284,11 @@ def _appraisal_entry(appraisal) -> TimelineEntry:
     )
 
 
-def _notice_entry(notice: Notice, round_no: int) -> TimelineEntry:
+def _notice_entry(notice: Notice, round_no: int, stage: str) -> TimelineEntry:
     return TimelineEntry(
         kind="notice",
         at=notice.created_at,
-        title="公示",
+        title=_record_title("公示", stage),
         actor=_name(notice.recorded_by),
         record=notice,
         text=f"公示期 {notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}，地点：{notice.place}",

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from fpr.api import ErrorSerializer
 from households.models import Household
 from households.serializers import ScopedHouseholdField
 from monitoring.models import (
@@ -24,9 +25,9 @@ from monitoring.models import (
     Stage,
     Verification,
 )
-from workflow.identification import WORKFLOWS
 from workflow.models import BulkJob, TransitionEvent
 from workflow.selectors import case_timeline, notice_may_advance_on
+from workflow.services import WORKFLOWS, TransitionRefused, find_transition
 
 # --------------------------------------------------------------------------- shared pieces
 
@@ -55,10 +56,6 @@ class AttachmentSerializer(serializers.Serializer):
     url = serializers.CharField(label="地址")
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(label="说明")
-
-
 class TransitionErrorSerializer(ErrorSerializer):
     reasons = serializers.ListField(child=serializers.CharField(), label="不能办理的全部原因")
 
@@ -79,7 +76,7 @@ class CaseSerializer(serializers.ModelSerializer):
     risk_categories = RiskCategoryOutputSerializer(many=True, read_only=True, label="风险类型")
     returned = serializers.BooleanField(read_only=True, label="被退回")
     days_waiting = serializers.SerializerMethodField(label="在当前环节等待天数")
-    notice_starts_on = serializers.DateField(read_only=True, allow_null=True, label="公示开始日期")
+    notice_starts_on = serializers.DateField(read_only=True, allow_null=True, label="公示开始日期（含风险消除公示）")
     notice_may_advance_on = serializers.SerializerMethodField(label="公示期满可报镇街审核日期")
     notice_due = serializers.BooleanField(read_only=True, label="公示期已满")
 
@@ -107,6 +104,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "last_transition",
             "is_open",
             "identified_on",
+            "eliminated_on",
             "notice_starts_on",
             "notice_may_advance_on",
             "notice_due",
@@ -213,7 +211,7 @@ def _declared_inputs() -> dict[str, serializers.Field]:
     """A field for every input named in the transition tables: the API follows the table."""
     kinds: dict[str, str] = {}
     labels: dict[str, list[str]] = {}
-    for workflow in WORKFLOWS.values():
+    for workflow in WORKFLOWS:
         for transition in workflow.transitions:
             for spec in transition.inputs:
                 kinds.setdefault(spec.name, spec.kind)
@@ -224,13 +222,12 @@ def _declared_inputs() -> dict[str, serializers.Field]:
 
 def transition_inputs(transition: str, values: dict) -> dict:
     """The values the named transition asks for (an unknown name keeps all: the service refuses it)."""
-    for workflow in WORKFLOWS.values():
-        try:
-            names = {spec.name for spec in workflow.get(transition).inputs}
-        except KeyError:
-            continue
-        return {name: value for name, value in values.items() if name in names}
-    return values
+    try:
+        _, spec = find_transition(transition)
+    except TransitionRefused:
+        return values
+    names = {field.name for field in spec.inputs}
+    return {name: value for name, value in values.items() if name in names}
 
 
 TransitionInputsSerializer = type(
@@ -446,7 +443,10 @@ class ObjectionSerializer(serializers.ModelSerializer):
 class BulkInputSerializer(serializers.Serializer):
     case_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, label="案件")
     transition = serializers.CharField(
-        max_length=48, label="操作", help_text="只能是可批量办理的操作，如 township_approve、county_approve"
+        max_length=48,
+        label="操作",
+        help_text="只能是可批量办理的操作：township_approve、county_approve（识别），"
+        "township_approve_elim、county_approve_elim（风险消除）",
     )
     inputs = TransitionInputsSerializer(required=False, label="填写内容")
 

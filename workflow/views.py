@@ -50,7 +50,15 @@ from workflow.elimination import ELIMINATION
 from workflow.engine import missing_inputs
 from workflow.forms import BulkForm, CaseFilterForm, TransitionForm
 from workflow.models import BulkJobStatus, EventAttachment
-from workflow.selectors import bulk_job_for, case_list, case_queue, case_timeline, queue_stages
+from workflow.selectors import (
+    bulk_job_for,
+    bulk_transitions,
+    case_list,
+    case_queue,
+    case_timeline,
+    queue_stages,
+    transition_label,
+)
 
 # The steps of 风险消除程序 as the progress bar names them: the proposal is made from 监测中.
 ELIMINATION_PROGRESS = (
@@ -119,13 +127,15 @@ def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
         and e.record.status == ObjectionStatus.PENDING
     ]
     village_actor = _is_village_actor(user, case)
+    steps = _identification_progress(case, timeline)
+    elimination_steps = _elimination_progress(case, last_event)
     context = {
         "case": case,
         "household": case.household,
         "head": next((m.name for m in case.household.heads), ""),
         "risks": list(case.risk_categories.all()),
-        "steps": _identification_progress(case, timeline),
-        "elimination_steps": _elimination_progress(case, last_event),
+        "steps": steps,
+        "progress_bars": _progress_bars(case, steps, elimination_steps),
         "timeline": timeline,
         "last_event": last_event,
         # Sent back to 监测中 by the elimination procedure (评议未通过, 镇街退回, 县级不同意): say why.
@@ -239,6 +249,30 @@ def _identification_progress(case: MonitoringCase, timeline) -> list[dict]:
     if case.stage in IDENTIFICATION_STAGES:
         return _steps(stages, reached=IDENTIFICATION_STAGES.index(case.stage))
     return _steps(stages, reached=len(stages))
+
+
+def _progress_bars(case: MonitoringCase, steps, elimination_steps) -> list[dict]:
+    """识别程序, and 风险消除程序 below it once the case is in or past elimination."""
+    identified = case.stage not in (*IDENTIFICATION_STAGES, Stage.REJECTED)
+    bars = [
+        {
+            "title": "识别程序",
+            "steps": steps,
+            "ending": "rejected" if case.stage == Stage.REJECTED else "done" if identified else "",
+            "end_label": "不予纳入" if case.stage == Stage.REJECTED else "纳入监测",
+        }
+    ]
+    if elimination_steps is not None:
+        eliminated = case.stage == Stage.ELIMINATED
+        bars.append(
+            {
+                "title": ELIMINATION.label,
+                "steps": elimination_steps,
+                "ending": "done" if eliminated else "",
+                "end_label": "风险消除" if eliminated or case.stage != Stage.MONITORING else "继续监测帮扶",
+            }
+        )
+    return bars
 
 
 def _elimination_progress(case: MonitoringCase, last_event) -> list[dict] | None:
@@ -390,17 +424,13 @@ def _villages(user) -> list[tuple[str, str, str]]:
     return list(villages_visible(user=user).values_list("code", "name", "parent__name"))
 
 
-def _bulk_transitions(user) -> list:
-    return [t for w in services.WORKFLOWS for t in w.transitions if t.bulk and user.has_role(*t.roles)]
-
-
 @login_required
 def case_queue_page(request):
     """The user's work queue, longest waiting first; reviewers tick cases and approve them in one go."""
     form = CaseFilterForm(request.GET or None, villages=_villages(request.user), stages=queue_stages(request.user))
     cases = case_queue(user=request.user, **form.filters())
     page = keyset_page(request, cases, field="stage_entered_at", descending=False)
-    transitions = _bulk_transitions(request.user)
+    transitions = bulk_transitions(user=request.user)
     context = {
         "form": form,
         "page": page,
@@ -415,7 +445,7 @@ def case_queue_page(request):
 @login_required
 @require_POST
 def bulk_fire(request):
-    transitions = _bulk_transitions(request.user)
+    transitions = bulk_transitions(user=request.user)
     if not transitions:
         raise PermissionDenied("您的角色没有可批量办理的操作。")
     back = reverse("cases:queue") + ("?" + request.POST["query"] if request.POST.get("query") else "")
@@ -447,10 +477,7 @@ def bulk_job_page(request, job_id: int):
     job = bulk_job_for(user=request.user, job_id=job_id)
     if job is None:
         raise Http404
-    try:
-        label = services.find_transition(job.transition)[1].label
-    except services.TransitionRefused:
-        label = job.transition
+    label = transition_label(job.transition)
     context = {
         "job": job,
         "label": label,

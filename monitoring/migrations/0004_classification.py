@@ -6,30 +6,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0003_historicalmonitoringcase_eliminated_on_and_more'),
+        ("monitoring", "0003_historicalmonitoringcase_eliminated_on_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Classification',
+            name="Classification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('suggested', models.JSONField(default=dict, verbose_name='系统建议')),
-                ('chosen', models.JSONField(default=dict, verbose_name='确认结果')),
-                ('overridden', models.BooleanField(default=False, verbose_name='未采纳建议')),
-                ('reason', models.TextField(blank=True, verbose_name='调整理由')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='classifications', to='monitoring.monitoringcase', verbose_name='监测对象')),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='确认人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("suggested", models.JSONField(default=dict, verbose_name="系统建议")),
+                ("chosen", models.JSONField(default=dict, verbose_name="确认结果")),
+                ("overridden", models.BooleanField(default=False, verbose_name="未采纳建议")),
+                ("reason", models.TextField(blank=True, verbose_name="调整理由")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="classifications",
+                        to="monitoring.monitoringcase",
+                        verbose_name="监测对象",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="确认人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '风险研判记录',
-                'verbose_name_plural': '风险研判记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "风险研判记录",
+                "verbose_name_plural": "风险研判记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -6,7 +6,7 @@ import datetime as dt
 from django import template
 from django.core.exceptions import PermissionDenied
 
-from monitoring.models import MonitoringCase, Notice, Stage
+from monitoring.models import ELIMINATION_STAGES, MonitoringCase, Notice, Stage
 from monitoring.selectors import household_open_case
 from monitoring.services import ensure_village_actor
 
@@ -51,4 +51,6 @@ def household_case_panel(context, household):
             can_apply = True
         except PermissionDenied:
             pass
-    return {"case": case, "household": household, "can_apply": can_apply, "monitoring": Stage.MONITORING}
+    # Identified: under monitoring, in the elimination procedure, or eliminated and still followed.
+    identified = case is not None and case.stage in (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)
+    return {"case": case, "household": household, "can_apply": can_apply, "identified": identified}
