@@ -1,0 +1,341 @@
+"""The demo cases' builder: picks households and takes their cases through the stages with the real
+services, acting as the village cadre, the township reviewer and the county reviewer."""
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from decimal import ROUND_UP, Decimal
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from assistance.models import Effect, MeasureStatus
+from assistance.services import measure_add, plan_create, visit_record
+from fpr.errors import ApplicationError
+from households.models import (
+    Division,
+    ExpenditureKind,
+    Health,
+    Household,
+    IncomeItem,
+    IncomeKind,
+    LabourCapacity,
+    Relationship,
+    User,
+)
+from households.selectors import income_summary, monitoring_line_for
+from households.services import account_items_set, member_update
+from monitoring.classification import suggest_classification
+from monitoring.models import Channel, MonitoringCase, Stage
+from monitoring.services import APPRAISAL_ROLES, appraisal_record, case_classify, case_create, verification_record
+from workflow.demo.stories import ILLNESS, STORIES, Story
+from workflow.services import case_transition
+
+WORK_TEAM = ("杨光明", "罗文斌")  # 驻村工作队 members who verify with the cadre of village 1 / 2
+APPRAISERS = ("安德福", "陈秀英", "李国光", "张德明", "刘丽", "罗学忠", "杨秀兰")
+
+
+class TooFewHouseholds(ApplicationError):
+    """The demo users' villages have too few households for every demo case."""
+
+
+def pdf_scan(name: str, title: str) -> SimpleUploadedFile:
+    """A one-page PDF standing in for a scanned form: small, valid, opens in any viewer."""
+    stream = b"BT /F1 16 Tf 72 760 Td (" + title.encode("ascii") + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return SimpleUploadedFile(name, bytes(pdf), content_type="application/pdf")
+
+
+@dataclass
+class Village:
+    division: Division
+    cadre: User
+    team_member: str
+    households: list[Household] = field(default_factory=list)  # in drawing order
+    without_labour: list[Household] = field(default_factory=list)
+
+
+@dataclass
+class DemoCase:
+    case: MonitoringCase
+    village: Village
+    story: Story
+
+
+def _in_hardship(member) -> bool:
+    return (
+        member.health == Health.SERIOUS
+        or (member.health == Health.DISABLED and member.disability_grade in (1, 2))
+        or member.is_disabled_elderly
+    )
+
+
+def _fits(household: Household) -> bool:
+    """Can meet the elimination standard once assisted: 三保障 met, someone able to work, no member in
+    special hardship, and at least two members (so one who is not disabled can fall ill in a story)."""
+    members = list(household.members.all())
+    return (
+        len(members) >= 2
+        and not household.guarantees_unmet
+        and any(m.labour_capacity in (LabourCapacity.ORDINARY, LabourCapacity.SKILLED) for m in members)
+        and not any(_in_hardship(m) for m in members)
+        and any(m.health != Health.DISABLED for m in members)
+    )
+
+
+def select_village(division: Division, cadre: User, team_member: str, rng: random.Random) -> Village:
+    """The village's households without an open case, in a seeded random order."""
+    households = list(
+        Household.objects.filter(village=division)
+        .exclude(cases__is_open=True)
+        .order_by("number")
+        .prefetch_related("members")
+    )
+    village = Village(division, cadre, team_member)
+    village.households = [h for h in households if _fits(h)]
+    village.without_labour = [h for h in households if not any(m.has_labour for m in h.members.all())]
+    rng.shuffle(village.households)
+    rng.shuffle(village.without_labour)
+    return village
+
+
+class Builder:
+    """Takes demo cases through the stages as the users would, one service call at a time."""
+
+    def __init__(self, *, rng: random.Random, today: dt.date, township: User, county: User):
+        self.rng, self.today = rng, today
+        self.township, self.county = township, county
+        self.cases: list[DemoCase] = []
+
+    def day(self, days_ago: int) -> dt.date:
+        return self.today - dt.timedelta(days=days_ago)
+
+    def fire(self, demo: DemoCase, transition: str, user: User, **inputs) -> None:
+        case_transition(user=user, case_id=demo.case.pk, transition=transition, inputs=inputs)
+        demo.case.refresh_from_db()
+
+    # ---- 提出申请
+
+    def new(
+        self,
+        village: Village,
+        until: str = Stage.APPLICATION,
+        *,
+        notice: int = 0,
+        story: Story | None = None,
+        signed: bool = True,
+        household: Household | None = None,
+    ) -> DemoCase:
+        """Open a case for the village's next household and walk it to `until` (see `advance`)."""
+        if household is None:
+            if not village.households:
+                raise TooFewHouseholds(
+                    f"{village.division.name}符合演示条件的农户不足，请生成更多农户（--households）。"
+                )
+            household = village.households.pop()
+        household = Household.objects.get(pk=household.pk)  # its members as they are now, not as drawn
+        story = story or self.rng.choice(STORIES)
+        self._account(village, household, story)
+        description = story.description
+        if story is ILLNESS:
+            description = description.format(member=self.fall_ill(village, household, "尿毒症"))
+        suggestion = suggest_classification(household=household)
+        scan = pdf_scan("承诺授权书.pdf", "Demo scan: signed application and authorization")
+        case = case_create(
+            user=village.cadre,
+            household=household,
+            case_type=suggestion.case_type,
+            risk_categories=[story.risk],
+            channel=self.rng.choice(Channel.values),
+            description=description,
+            colour=suggestion.colour,
+            authorization_signed_on=self.day(notice + self.rng.randint(5, 8)),
+            authorization_scan=scan if signed else None,
+        )
+        demo = DemoCase(case, village, story)
+        self.cases.append(demo)
+        return self.advance(demo, until, notice_days_ago=notice)
+
+    def _account(self, village: Village, household: Household, story: Story) -> None:
+        """二算: this year's accounting — last year's items, with the earnings the story lost: per capita
+        income lands between 55% and 98% of the monitoring line (橙色, a few 红色)."""
+        year = self.today.year
+        items = dict(IncomeItem.objects.filter(household=household, year=year - 1).values_list("kind", "amount"))
+        line = monitoring_line_for(village_code=household.village_id, year=year)
+        if story in STORIES and line is not None:
+            earnings = (IncomeKind.WAGE, IncomeKind.BUSINESS, IncomeKind.PROPERTY)
+            earned = sum(items.get(k, 0) for k in earnings) - items.get(IncomeKind.BUSINESS_COST, 0)
+            transfers = sum(items.values()) - earned - 2 * items.get(IncomeKind.BUSINESS_COST, 0)
+            target = line.amount * household.members.count() * Decimal(self.rng.randint(55, 98)) / 100
+            factor = min(max((target - transfers) / earned, Decimal("0.1")), Decimal(1)) if earned > 0 else 1
+            for kind in (*earnings, IncomeKind.BUSINESS_COST):
+                if kind in items:
+                    items[kind] = (items[kind] * factor).quantize(Decimal(1))
+        if not any(items.values()):
+            items[IncomeKind.FARMLAND_SUBSIDY] = Decimal(600)
+        expenditures = {ExpenditureKind.MEDICAL: Decimal(32000)} if story is ILLNESS else None
+        account_items_set(user=village.cadre, household=household, year=year, incomes=items, expenditures=expenditures)
+
+    def fall_ill(self, village: Village, household: Household, illness: str) -> str:
+        members = [m for m in household.members.all() if m.health != Health.DISABLED]
+        member = next((m for m in members if m.relationship == Relationship.SPOUSE), members[-1])
+        member_update(
+            user=village.cadre,
+            member=member,
+            data={"health": Health.SERIOUS, "illness": illness, "labour_capacity": LabourCapacity.LOST},
+        )
+        return f"{member.get_relationship_display()}{member.name}"
+
+    # ---- the steps of both procedures
+
+    def advance(self, demo: DemoCase, until: str, *, notice_days_ago: int = 10) -> DemoCase:
+        """Walk the case to `until`, the village's records dated around a notice that started
+        `notice_days_ago` days ago (7 or more: the notice may have ended)."""
+        n = notice_days_ago
+        village, cadre = demo.village, demo.village.cadre
+        while demo.case.stage != until:
+            stage = demo.case.stage
+            if stage == Stage.APPLICATION:
+                self.fire(demo, "submit_application", cadre)
+            elif stage in (Stage.VERIFICATION, Stage.ELIM_VERIFICATION):
+                self.record_verification(demo, self.day(n + 3))
+                elimination = stage == Stage.ELIM_VERIFICATION
+                if not elimination:
+                    self.classify(demo)
+                self.fire(demo, "complete_elim_verification" if elimination else "complete_verification", cadre)
+            elif stage in (Stage.APPRAISAL, Stage.ELIM_APPRAISAL):
+                self.record_appraisal(demo, self.day(n + 1))
+                start = "start_elim_notice" if stage == Stage.ELIM_APPRAISAL else "start_notice"
+                self.fire(demo, start, cadre, starts_on=self.day(n), place=f"{village.division.name}村务公开栏")
+            elif stage in (Stage.NOTICE, Stage.ELIM_NOTICE):
+                submit = "submit_elim_to_township" if stage == Stage.ELIM_NOTICE else "submit_to_township"
+                self.fire(demo, submit, cadre)
+            elif stage == Stage.TOWNSHIP_REVIEW:
+                self.fire(
+                    demo,
+                    "township_approve",
+                    self.township,
+                    opinion="经复核，信息采集表和评议、公示材料齐全，同意纳入。",
+                )
+            elif stage == Stage.COUNTY_APPROVAL:
+                self.fire(
+                    demo, "county_approve", self.county, opinion="同意纳入监测。", comparison="部门信息比对无异常"
+                )
+            elif stage == Stage.MONITORING:
+                self.fire(demo, "propose_elimination", cadre, opinion="收入持续稳定高于监测范围，帮扶措施见效。")
+            elif stage == Stage.ELIM_TOWNSHIP:
+                self.fire(demo, "township_approve_elim", self.township, opinion="经复核，同意标注风险消除。")
+            elif stage == Stage.ELIM_COUNTY:
+                self.fire(
+                    demo, "county_approve_elim", self.county, opinion="同意风险消除。", comparison="部门比对无新增风险"
+                )
+            else:
+                raise ValueError(f"cannot advance a case from {stage} to {until}")
+        return demo
+
+    def record_verification(self, demo: DemoCase, visit_date: dt.date) -> None:
+        elimination = demo.case.stage == Stage.ELIM_VERIFICATION
+        verification_record(
+            user=demo.village.cadre,
+            case=demo.case,
+            visit_date=visit_date,
+            verifiers=[
+                {"user_id": demo.village.cadre.pk, "name": demo.village.cadre.full_name, "unit": "村两委"},
+                {"name": demo.village.team_member, "unit": "驻村工作队"},
+            ],
+            findings="帮扶措施均已落实，家庭收入稳定。" if elimination else "入户查看、核算收入，反映情况属实。",
+            risk_points="无新增风险。" if elimination else demo.story.description,
+            year=self.today.year,
+        )
+
+    def classify(self, demo: DemoCase) -> None:
+        """研判: the village confirms the type and colour the helper suggests, with the story's risk."""
+        case_classify(
+            user=demo.village.cadre,
+            case=demo.case,
+            case_type=demo.case.case_type,
+            risk_categories=[demo.story.risk],
+            colour=demo.case.colour,
+            reason="风险类型按入户核实情况确定。",
+        )
+
+    def record_appraisal(self, demo: DemoCase, meeting_date: dt.date, *, passed: bool = True) -> None:
+        people = len(APPRAISERS)
+        votes_for = people if passed else 1
+        appraisal_record(
+            user=demo.village.cadre,
+            case=demo.case,
+            meeting_date=meeting_date,
+            participants=[{"name": n, "role": r} for n, r in zip(APPRAISERS, APPRAISAL_ROLES, strict=True)],
+            votes_for=votes_for,
+            votes_against=people - votes_for,
+            votes_abstain=0,
+            minutes_scan=pdf_scan("评议会议记录.pdf", "Demo scan: signed minutes of the village appraisal"),
+        )
+
+    # ---- 监测中: the assistance plan
+
+    def assist(self, demo: DemoCase, *, measure_months: int | None = 5, income_above_line: bool = True) -> None:
+        """一户一策 with the story's measure (None: no measure yet), started `measure_months` ago, and a
+        visit last month and this month; income raised above the line when the measures worked."""
+        village, case, story = demo.village, demo.case, demo.story
+        if income_above_line:
+            self._raise_income(demo)
+        plan = plan_create(
+            user=village.cadre,
+            case=case,
+            situation=f"{case.household.members.count()}口之家。{case.description}",
+            risk_analysis=f"主要风险：{case.risk_categories.first().name}。",
+            needs="稳定增加收入，解决实际困难。",
+            pairing_cadre=village.cadre,
+        )
+        if measure_months is not None:
+            starts_on = self.day(30 * measure_months + self.rng.randint(0, 10))
+            effect_shown = measure_months >= settings.FPR_MEASURE_EFFECT_MONTHS
+            measure_add(
+                user=village.cadre,
+                plan=plan,
+                category=story.measure_category,
+                risk_category=story.risk,
+                description=story.measure,
+                amount=Decimal(story.amount),
+                starts_on=starts_on,
+                status=MeasureStatus.ACTIVE,
+                effect=Effect.CLEAR if effect_shown else "",
+            )
+        last_month = self.today.replace(day=1) - dt.timedelta(days=self.rng.randint(3, 20))
+        this_month = self.today.replace(day=max(1, self.today.day - self.rng.randint(0, 5)))
+        for visited_on, findings in (
+            (last_month, "了解措施落实情况，农户反映良好。"),
+            (this_month, "走访核实收入，生活稳定。"),
+        ):
+            visit_record(
+                user=village.cadre, case=case, visited_on=visited_on, findings=findings, satisfaction="satisfied"
+            )
+
+    def _raise_income(self, demo: DemoCase) -> None:
+        """The measures worked: this year's wages put the household well above the monitoring line."""
+        household = demo.case.household
+        summary = income_summary(household=household, year=self.today.year)
+        target = (summary.monitoring_line + self.rng.randint(15, 40) * 100) * summary.size
+        wage = summary.wage + max(target - summary.net_total, 0) or Decimal(6000)  # 稳定收入: some wages
+        wage = wage.quantize(Decimal(100), rounding=ROUND_UP)
+        account_items_set(
+            user=demo.village.cadre, household=household, year=self.today.year, incomes={IncomeKind.WAGE: wage}
+        )

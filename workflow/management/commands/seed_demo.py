@@ -1,0 +1,113 @@
+"""python manage.py seed_demo --households N --seed S [--with-users] [--with-cases] [--reset] [--if-empty]
+
+In workflow, not households: besides the registry (households.seeding) it seeds demo cases through the
+services of every app (workflow.demo)."""
+
+import argparse
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from fpr import clock
+from fpr.errors import ApplicationError
+from households.demo import DEMO_PASSWORD, DEMO_USERS
+from households.models import Household, User
+from households.seeding import seed_county
+from monitoring.models import MonitoringCase, Stage
+from workflow.demo import SECOND_CADRE, TooFewHouseholds, seed_demo_cases
+
+
+class Command(BaseCommand):
+    help = "生成一个县的演示数据（确定性：同一 --seed 生成相同的数据）。Seed a synthetic demo county."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--households", type=int, default=2000, help="农户数 (default 2000)")
+        parser.add_argument("--seed", type=int, default=2026, help="随机种子 (default 2026)")
+        parser.add_argument("--year", type=int, default=None, help="当前年度 (default: this year)")
+        parser.add_argument(
+            "--with-users",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="创建演示账号 (default: on when FPR_DEMO=1)",
+        )
+        parser.add_argument(
+            "--with-cases",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="为演示账号生成各环节的演示案件 (default: on with --with-users)",
+        )
+        parser.add_argument("--reset", action="store_true", help="先删除该县已有的农户数据")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="数据库中已有农户时不再生成（还没有案件时只补充演示案件；scripts/demo 用）",
+        )
+
+    def handle(self, *args, **options):
+        with_users = settings.DEMO_MODE if options["with_users"] is None else options["with_users"]
+        with_cases = with_users if options["with_cases"] is None else options["with_cases"]
+        if with_cases and not with_users:
+            raise CommandError("演示案件由演示账号办理，请同时加 --with-users。")
+        if options["if_empty"] and (existing := Household.objects.count()):
+            self.stdout.write(f"数据库中已有 {existing} 户农户，跳过生成演示数据。")
+            logins = [u for u, _, _ in DEMO_USERS if User.objects.filter(username=u).exists()]
+            # A demo database seeded before there were demo cases gets them once, on its next start.
+            first_cases = with_cases and len(logins) == len(DEMO_USERS) and not MonitoringCase.objects.exists()
+            if first_cases and (cases := self._seed_cases(options["seed"], asked=options["with_cases"])):
+                self._print_cases(cases)
+                logins.append(SECOND_CADRE[0])
+            self._print_logins(logins)
+            return
+        try:
+            # One transaction: a failure in the cases leaves no half-seeded county behind.
+            with transaction.atomic():
+                result = seed_county(
+                    households=options["households"],
+                    seed=options["seed"],
+                    current_year=options["year"],
+                    with_users=with_users,
+                    reset=options["reset"],
+                )
+                cases = self._seed_cases(options["seed"], asked=options["with_cases"]) if with_cases else {}
+        except (ApplicationError, ValueError) as exc:
+            raise CommandError(getattr(exc, "message", str(exc))) from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已生成{result.county.name}演示数据：{result.townships} 个乡镇，{result.villages} 个村，"
+                f"{result.households} 户，{result.members} 人，{result.income_items} 条收入明细，"
+                f"{result.expenditures} 条刚性支出；用时 {result.seconds:.1f} 秒（{result.method}）。"
+            )
+        )
+        self._print_cases(cases)
+        logins = [login.username for login in result.demo_logins]
+        self._print_logins(logins + [SECOND_CADRE[0]] if cases else logins)
+
+    def _seed_cases(self, seed: int, *, asked: bool | None) -> dict[str, int]:
+        """Cases per stage; none, with a warning, for a county too small unless they were asked for."""
+        try:
+            return seed_demo_cases(seed=seed, today=clock.today())  # rolled back as a whole on failure
+        except TooFewHouseholds as exc:
+            if asked:
+                raise CommandError(exc.message) from exc
+            self.stderr.write(f"未生成演示案件：{exc.message}")
+            return {}
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+
+    def _print_cases(self, cases: dict[str, int]) -> None:
+        if not cases:
+            return
+        self.stdout.write(f"演示案件 {sum(cases.values())} 件：")
+        for stage, count in cases.items():
+            self.stdout.write(f"  {Stage(stage).label}：{count} 件")
+
+    def _print_logins(self, usernames: list[str]) -> None:
+        if not usernames:
+            return
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+        users = {u.username: u for u in User.objects.filter(username__in=usernames).select_related("division")}
+        for username in usernames:
+            user = users[username]
+            division = user.division.name if user.division_id else ""
+            self.stdout.write(f"  {username:<10} {'、'.join(user.role_labels):<8} {division}  {user.full_name}")
