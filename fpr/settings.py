@@ -6,6 +6,7 @@ SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -30,9 +31,13 @@ TESTING = env_bool("FPR_TESTING", False)
 # Demo mode: demo users exist and their credentials are shown on the login page. Never in production.
 DEMO_MODE = env_bool("FPR_DEMO", False)
 
+# Commands that only read the code (never serve a request or sign anything) run in a bare checkout.
+_OFFLINE_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "spectacular", "collectstatic"}
+_command = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or DEMO_MODE or TESTING:
+    if DEBUG or DEMO_MODE or TESTING or _command in _OFFLINE_COMMANDS:
         # A throw-away key for local runs only; production must provide its own.
         SECRET_KEY = "insecure-local-only-" + "x" * 40
     else:
