@@ -10,10 +10,10 @@ from assistance.models import Measure
 from assistance.rules import APPROVAL, PROPOSAL, elimination_check
 from fpr import clock
 from fpr.roles import Level
-from monitoring.models import Notice, Stage
+from monitoring.models import Stage
 from workflow import guards
 from workflow.engine import Input, Transition, Workflow
-from workflow.identification import COUNTY, TOWNSHIP, VILLAGE
+from workflow.identification import COUNTY, COUNTY_APPROVAL_INPUTS, NOTICE_INPUTS, TOWNSHIP, VILLAGE, start_notice
 
 
 def rules_pass_at_proposal(case, ctx):
@@ -22,10 +22,6 @@ def rules_pass_at_proposal(case, ctx):
 
 def rules_pass_at_approval(case, ctx):
     return elimination_check(case, moment=APPROVAL, today=ctx.today).reasons
-
-
-def _start_notice(case, ctx, event) -> None:
-    Notice.objects.create(case=case, starts_on=ctx.inputs["starts_on"], place=ctx.inputs["place"], recorded_by=ctx.user)
 
 
 def _snapshot_measures(case, ctx, event) -> None:
@@ -93,8 +89,8 @@ ELIMINATION = Workflow(
             roles=VILLAGE,
             level=Level.VILLAGE,
             guards=(guards.appraisal_passed, guards.notice_inputs_valid),
-            inputs=(Input("starts_on", "公示开始日期", "date"), Input("place", "公示地点")),
-            effect=_start_notice,
+            inputs=NOTICE_INPUTS,
+            effect=start_notice,
             button="开始公示",
         ),
         Transition(
@@ -159,7 +155,7 @@ ELIMINATION = Workflow(
             roles=COUNTY,
             level=Level.COUNTY,
             guards=(rules_pass_at_approval,),
-            inputs=(Input("opinion", "审定意见"), Input("comparison", "部门信息比对及会商研判结果")),
+            inputs=COUNTY_APPROVAL_INPUTS,
             effect=_snapshot_assessment,
             button="审定通过，标注风险消除",
             bulk=True,

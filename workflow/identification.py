@@ -17,7 +17,13 @@ OPINION = Input("opinion", "意见")
 REASON = Input("opinion", "原因")
 
 
-def _start_notice(case, ctx, event) -> None:
+# Inputs and effects shared with the elimination table (workflow/elimination.py).
+NOTICE_INPUTS = (Input("starts_on", "公示开始日期", "date"), Input("place", "公示地点"))
+COUNTY_APPROVAL_INPUTS = (Input("opinion", "审定意见"), Input("comparison", "部门信息比对及会商研判结果"))
+
+
+def start_notice(case, ctx, event) -> None:
+    """公示 starts: the notice record holds the dates the 7-day guard reads."""
     Notice.objects.create(case=case, starts_on=ctx.inputs["starts_on"], place=ctx.inputs["place"], recorded_by=ctx.user)
 
 
@@ -64,8 +70,8 @@ IDENTIFICATION = Workflow(
             roles=VILLAGE,
             level=Level.VILLAGE,
             guards=(guards.appraisal_passed, guards.notice_inputs_valid),
-            inputs=(Input("starts_on", "公示开始日期", "date"), Input("place", "公示地点")),
-            effect=_start_notice,
+            inputs=NOTICE_INPUTS,
+            effect=start_notice,
             button="开始公示",
         ),
         Transition(
@@ -142,7 +148,7 @@ IDENTIFICATION = Workflow(
             target=Stage.MONITORING,
             roles=COUNTY,
             level=Level.COUNTY,
-            inputs=(Input("opinion", "审定意见"), Input("comparison", "部门信息比对及会商研判结果")),
+            inputs=COUNTY_APPROVAL_INPUTS,
             effect=_identify,
             button="审定通过，纳入监测",
             bulk=True,
