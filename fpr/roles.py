@@ -43,3 +43,23 @@ REGISTRY_EDITORS = {Role.VILLAGE_CADRE, Role.ADMINISTRATOR}
 
 # Roles that work with household and case data (everyone but department data officers).
 CASE_READERS = frozenset({Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_REVIEWER, Role.ADMINISTRATOR})
+
+
+class Department(models.TextChoices):
+    """The departments whose monthly lists are compared with the registry (SPEC §5). What each one's
+    file holds, and the warning it raises, is in monitoring.departments."""
+
+    CIVIL_AFFAIRS = "civil_affairs", "民政"
+    MEDICAL_INSURANCE = "medical_insurance", "医保"
+    HEALTH = "health", "卫健"
+    DISABLED_FEDERATION = "disabled_federation", "残联"
+    HOUSING = "housing", "住建"
+    EDUCATION = "education", "教育"
+    HUMAN_RESOURCES = "human_resources", "人社"
+    EMERGENCY = "emergency", "应急管理"
+    WATER = "water", "水利"
+    PUBLIC_SECURITY = "public_security", "公安"
+    VEHICLES = "vehicles", "车管"
+    REAL_ESTATE = "real_estate", "不动产"
+    MARKET_REGULATION = "market_regulation", "市场监管"
+    FINANCE = "finance", "财政"

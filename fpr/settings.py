@@ -199,6 +199,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# Cache: progress of running comparisons and exports, shared by web and worker processes through Redis.
+# The key prefix is the database name, so test runs on separate databases never read each other's keys.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+CACHES["default"]["KEY_PREFIX"] = f"fpr:{DATABASES['default'].get('NAME')}"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -220,3 +229,15 @@ FPR_MEASURE_EFFECT_MONTHS = int(os.environ.get("FPR_MEASURE_EFFECT_MONTHS", "3")
 FPR_WELFARE_TRAP_MEASURES = int(os.environ.get("FPR_WELFARE_TRAP_MEASURES", "4"))
 # Classification: rigid expenditure above this share of net income counts as large (刚性支出较大).
 FPR_LARGE_EXPENDITURE_SHARE = float(os.environ.get("FPR_LARGE_EXPENDITURE_SHARE", "0.5"))
+# Departmental comparison (SPEC §5): upload size limit, and the largest XLSX content we unpack.
+FPR_MAX_DEPARTMENT_UPLOAD_MB = int(os.environ.get("FPR_MAX_DEPARTMENT_UPLOAD_MB", "200"))
+FPR_MAX_XLSX_UNPACKED_MB = int(os.environ.get("FPR_MAX_XLSX_UNPACKED_MB", "1024"))
+# 规模性返贫风险: alert when a division's new warnings in a period exceed this multiple of its average over
+# the previous periods (and at least the minimum count, so a quiet village with 1 → 3 is not an alert).
+FPR_REGIONAL_ALERT_MULTIPLE = float(os.environ.get("FPR_REGIONAL_ALERT_MULTIPLE", "2.0"))
+FPR_REGIONAL_ALERT_MIN_COUNT = int(os.environ.get("FPR_REGIONAL_ALERT_MIN_COUNT", "10"))
+FPR_REGIONAL_ALERT_BASELINE_PERIODS = int(os.environ.get("FPR_REGIONAL_ALERT_BASELINE_PERIODS", "6"))
+# A RUNNING job run older than this is taken to be dead (its worker was killed) and no longer locks.
+FPR_JOB_LOCK_MINUTES = int(os.environ.get("FPR_JOB_LOCK_MINUTES", "120"))
+# Cases under assistance longer than this without risk elimination go on the 加大帮扶 list.
+FPR_INTENSIFY_AFTER_MONTHS = int(os.environ.get("FPR_INTENSIFY_AFTER_MONTHS", "3"))

@@ -103,19 +103,19 @@ class DivisionAdmin(SimpleHistoryAdmin):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "full_name", "division", "role_list", "is_active", "is_staff", "last_login"]
-    list_filter = ["groups", "division__level", "is_active", "is_staff", "is_superuser"]
+    list_filter = ["groups", "division__level", "department", "is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "full_name", "phone", "division__name", "division__code"]
     autocomplete_fields = ["division"]
     list_select_related = ["division"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
-        ("工作信息", {"fields": ["full_name", "phone", "email", "division", "groups"]}),
+        ("工作信息", {"fields": ["full_name", "phone", "email", "division", "department", "groups"]}),
         ("账号状态", {"fields": ["is_active", "is_staff", "is_superuser", "user_permissions"]}),
         ("登录记录", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["username", "password1", "password2"]}),
-        ("工作信息", {"classes": ["wide"], "fields": ["full_name", "phone", "division", "groups"]}),
+        ("工作信息", {"classes": ["wide"], "fields": ["full_name", "phone", "division", "department", "groups"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
 

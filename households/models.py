@@ -9,7 +9,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from fpr.models import ScopedQuerySet, TimeStampedModel
-from fpr.roles import CASE_READERS, PREFIX_LENGTH, Level, Role
+from fpr.roles import CASE_READERS, PREFIX_LENGTH, Department, Level, Role
 from households.id_numbers import mask_id_number, parse_id_number, validate_id_number
 
 # --------------------------------------------------------------------------- divisions and users
@@ -61,6 +61,8 @@ class User(AbstractUser):
     )
     full_name = models.CharField("姓名", max_length=32, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
+    # A department data officer uploads only their own department's lists.
+    department = models.CharField("所属部门", max_length=24, choices=Department.choices, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"

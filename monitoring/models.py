@@ -8,7 +8,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from fpr.models import ScopedQuerySet, TimeStampedModel
-from fpr.roles import CASE_READERS
+from fpr.roles import CASE_READERS, Department, Role
 from households.models import Division, Household
 
 
@@ -289,3 +289,288 @@ class Classification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.case} {'调整' if self.overridden else '采纳'}"
+
+
+# --------------------------------------------------------------------------- departmental comparison (SPEC §5)
+
+
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", "等待比对"
+    DONE = "done", "比对完成"
+    FAILED = "failed", "比对失败"
+
+
+class UploadQuerySet(ScopedQuerySet):
+    division_field = "division__code"
+
+    def for_user(self, user):
+        """Administrators and reviewers see the uploads of their subtree; a department officer sees only
+        their own department's uploads there."""
+        qs = super().for_user(user)
+        if user.is_authenticated and not user.is_superuser and not user.has_role(*CASE_READERS):
+            qs = qs.filter(department=user.department or "-") if user.has_role(Role.DEPARTMENT_OFFICER) else qs.none()
+        return qs
+
+
+class DepartmentUpload(TimeStampedModel):
+    """One department list for one period (YYYY-MM). Matched only against the registry of `division`'s
+    subtree (the uploader's division). Progress while running is in the cache (monitoring.comparison)."""
+
+    department = models.CharField("部门", max_length=24, choices=Department.choices)
+    period = models.CharField("数据期间", max_length=7, help_text="YYYY-MM")
+    division = models.ForeignKey(Division, verbose_name="比对范围", on_delete=models.PROTECT, related_name="+")
+    file = models.FileField("文件", upload_to="department_uploads/%Y/%m/")
+    original_name = models.CharField("原文件名", max_length=255)
+    size = models.PositiveBigIntegerField("文件大小（字节）")
+    content_hash = models.CharField("内容摘要（SHA-256）", max_length=64)
+    file_format = models.CharField("格式", max_length=8)  # csv / xlsx
+    encoding = models.CharField("编码", max_length=16, blank=True)  # chosen by the user, or "" (detect)
+    detected_encoding = models.CharField("实际编码", max_length=16, blank=True)
+    columns = models.JSONField("文件列", default=list)
+    status = models.CharField("状态", max_length=16, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
+    error = models.TextField("失败原因", blank=True)
+    rows_total = models.PositiveIntegerField("数据行数", default=0)
+    rows_matched = models.PositiveIntegerField("匹配行数", default=0)
+    rows_rejected = models.PositiveIntegerField("拒收行数", default=0)
+    warnings_created = models.PositiveIntegerField("新增预警", default=0)
+    warnings_existing = models.PositiveIntegerField("已有相同预警", default=0)
+    started_at = models.DateTimeField("开始比对", null=True, blank=True)
+    finished_at = models.DateTimeField("完成比对", null=True, blank=True)
+    rejected_report = models.FileField("拒收行报告", upload_to="rejected_reports/%Y/%m/", blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门数据上传"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The same file for the same department and area is recognised, not processed twice.
+            models.UniqueConstraint(fields=["department", "division", "content_hash"], name="upload_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_department_display()} {self.period} {self.original_name}"
+
+
+class RejectedRow(models.Model):
+    """A row that raised no warning: invalid, or nobody registered in the upload's area has its ID."""
+
+    upload = models.ForeignKey(DepartmentUpload, on_delete=models.CASCADE, related_name="rejected_rows")
+    row_number = models.PositiveIntegerField("行号")
+    column_label = models.CharField("问题列", max_length=128, blank=True)
+    reason = models.CharField("原因", max_length=255)
+    id_number = models.CharField("身份证号（原文）", max_length=64, blank=True)
+    source_values = models.TextField("原始数据")  # JSON list, in the order of upload.columns
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拒收行"
+        ordering = ["upload", "row_number"]
+        indexes = [models.Index(fields=["upload", "row_number"])]
+
+    def __str__(self) -> str:
+        return f"第{self.row_number}行：{self.reason}"
+
+
+class WarningStatus(models.TextChoices):
+    OPEN = "open", "待核实"
+    INCLUDED = "included", "已纳入（启动识别）"
+    EXCLUDED = "excluded", "不纳入"
+    ATTACHED = "attached", "已并入在办案件"
+
+
+class WarningQuerySet(ScopedQuerySet):
+    division_field = "village__code"
+    roles_allowed = CASE_READERS
+
+    def open(self):
+        return self.filter(status=WarningStatus.OPEN)
+
+
+WARNING_DUE_HOURS = 48
+
+
+class RiskWarning(models.Model):
+    """预警线索: one person in one department list for one period. Created in bulk by the comparison run
+    (never twice for the same person, kind and period); the village must verify it within 48 hours."""
+
+    upload = models.ForeignKey(DepartmentUpload, verbose_name="来源批次", on_delete=models.PROTECT, related_name="+")
+    department = models.CharField("部门", max_length=24, choices=Department.choices)
+    kind = models.CharField("预警类型", max_length=32)  # monitoring.departments.Source.kind
+    grade = models.CharField("预警等级", max_length=8, choices=RiskColour.choices)
+    period = models.CharField("数据期间", max_length=7)
+    member = models.ForeignKey("households.Member", verbose_name="人员", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.PROTECT, related_name="warnings")
+    village = models.ForeignKey(Division, verbose_name="所属村", on_delete=models.PROTECT, related_name="+")
+    row_number = models.PositiveIntegerField("来源行号")
+    source_values = models.TextField("来源数据")  # JSON list, in the order of upload.columns
+    risk_category = models.ForeignKey(
+        RiskCategory, verbose_name="风险类型", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    asset_kind = models.CharField("资产类型", max_length=16, blank=True)
+    raised_at = models.DateTimeField("推送时间")
+    due_at = models.DateTimeField("核实时限")
+    status = models.CharField("核实结果", max_length=16, choices=WarningStatus.choices, default=WarningStatus.OPEN)
+    # The case it opened (纳入) or was attached to; set at raise time when the household already had one.
+    case = models.ForeignKey(
+        MonitoringCase,
+        verbose_name="关联案件",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="warnings",
+    )
+    reason = models.TextField("核实说明", blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="核实人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField("核实时间", null=True, blank=True)
+
+    objects = WarningQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预警线索"
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "kind", "period"], name="one_warning_per_person_kind_period")
+        ]
+        indexes = [
+            models.Index(fields=["village", "status", "due_at"]),
+            models.Index(fields=["household", "raised_at"]),
+            models.Index(fields=["upload"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind_label} {self.period} {self.household_id}"
+
+    @property
+    def kind_label(self) -> str:
+        from monitoring.departments import KIND_LABELS
+
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_overdue(self) -> bool:
+        from fpr import clock
+
+        return self.status == WarningStatus.OPEN and clock.now() > self.due_at
+
+
+# --------------------------------------------------------------------------- scheduled jobs (SPEC §6)
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", "运行中"
+    SUCCEEDED = "succeeded", "成功"
+    FAILED = "failed", "失败"
+    SKIPPED = "skipped", "跳过（已有同一任务在运行）"
+    ABANDONED = "abandoned", "中断"
+
+
+class JobRun(models.Model):
+    """A run of a scheduled job. At most one run of a job is RUNNING (the constraint is the lock)."""
+
+    job = models.CharField("任务", max_length=32)
+    status = models.CharField("状态", max_length=16, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    started_at = models.DateTimeField("开始时间")
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    counts = models.JSONField("统计", default=dict, blank=True)
+    errors = models.TextField("错误", blank=True)
+    triggered_by = models.CharField("触发方式", max_length=64, blank=True)  # beat / 手动：username / command
+
+    class Meta:
+        verbose_name = verbose_name_plural = "定时任务运行记录"
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job"], condition=Q(status="running"), name="one_running_run_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class TodoKind(models.TextChoices):
+    ELIMINATION_PROPOSAL = "elimination_proposal", "符合风险消除标准，可启动风险消除"
+    INTENSIFY = "intensify", "帮扶超过3个月未消除，需加大帮扶力度"
+    REOPEN = "reopen", "已消除风险的农户出现新预警，需研判是否返贫致贫"
+    WARNING_OVERDUE = "warning_overdue", "预警线索超过48小时未核实"
+    NOTICE_OVERDUE = "notice_overdue", "公示期满未推进"
+    ELIMINATED_WITHOUT_MEASURES = "eliminated_without_measures", "风险消除但无帮扶措施"
+    ELIMINATED_GUARANTEES_UNMET = "eliminated_guarantees_unmet", "“三保障”未达标但已消除风险"
+    INCOME_MISSING = "income_missing", "缺少收入信息"
+    INVALID_ID = "invalid_id", "身份证号无效"
+    RISK_WITHOUT_MEASURE = "risk_without_measure", "风险类型无对应帮扶措施"
+
+
+class TodoQuerySet(ScopedQuerySet):
+    division_field = "division__code"
+    roles_allowed = CASE_READERS
+
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+
+class TodoItem(models.Model):
+    """An item a job put on a division's to-do list. Jobs upsert by (kind, key) and resolve the items that
+    no longer apply, so running a job twice changes nothing."""
+
+    kind = models.CharField("类型", max_length=32, choices=TodoKind.choices)
+    key = models.CharField("对象", max_length=64)  # "case:12", "warning:7", "member:3", …
+    division = models.ForeignKey(Division, verbose_name="所属区划", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        Household, verbose_name="农户", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    case = models.ForeignKey(
+        MonitoringCase, verbose_name="监测对象", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    detail = models.TextField("说明", blank=True)
+    opened_at = models.DateTimeField("发现时间")
+    resolved_at = models.DateTimeField("解决时间", null=True, blank=True)
+    job_run = models.ForeignKey(JobRun, verbose_name="最近确认", on_delete=models.SET_NULL, null=True, related_name="+")
+
+    objects = TodoQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待办事项"
+        ordering = ["-opened_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="one_todo_per_kind_and_object")]
+        indexes = [models.Index(fields=["division", "resolved_at", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"
+
+
+class RegionalAlertQuerySet(ScopedQuerySet):
+    division_field = "division__code"
+    roles_allowed = CASE_READERS
+
+
+class RegionalAlert(models.Model):
+    """规模性返贫风险: a division's new warnings in a period well above its usual level."""
+
+    division = models.ForeignKey(Division, verbose_name="区划", on_delete=models.PROTECT, related_name="+")
+    period = models.CharField("期间", max_length=7)
+    kind = models.CharField("预警类型", max_length=32, blank=True)  # "" = all kinds together
+    count = models.PositiveIntegerField("本期新增预警")
+    baseline = models.FloatField("往期平均")
+    multiple = models.FloatField("倍数")
+    raised_at = models.DateTimeField("发出时间")
+    job_run = models.ForeignKey(JobRun, verbose_name="任务", on_delete=models.SET_NULL, null=True, related_name="+")
+
+    objects = RegionalAlertQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "规模性返贫风险预警"
+        ordering = ["-period", "-count"]
+        constraints = [models.UniqueConstraint(fields=["division", "period", "kind"], name="one_alert_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.division} {self.period}"
