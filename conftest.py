@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
-from fpr.roles import Level, Role
+from fpr.roles import Department, Level, Role
 from households.id_numbers import make_id_number
 from households.models import Division, MonitoringLine, PovertyStatus, Relationship, User
 from households.services import household_create
@@ -118,7 +118,13 @@ def administrator(divisions):
 
 @pytest.fixture
 def department_officer(divisions):
-    return make_user("dept", divisions["520521000000"], Role.DEPARTMENT_OFFICER, full_name="周专员")
+    return make_user(
+        "dept",
+        divisions["520521000000"],
+        Role.DEPARTMENT_OFFICER,
+        full_name="周专员",
+        department=Department.MEDICAL_INSURANCE,
+    )
 
 
 def member_data(name: str, relationship: str = Relationship.HEAD, **extra) -> dict:

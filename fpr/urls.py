@@ -34,6 +34,7 @@ urlpatterns = [
     path("households/", include("households.urls")),
     path("cases/", include("workflow.urls")),
     path("assistance/", include("assistance.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("api/v1/", include("fpr.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
