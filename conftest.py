@@ -159,10 +159,11 @@ def household_b(make_household, cadre_b, village_b):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the real Redis broker, pointed at the test database.
 
-    Tests that use it must commit their data (transactional_db) so the worker can see it.
+    Tests that use it must commit their data (transactional_db) so the worker can see it, and point
+    settings.MEDIA_ROOT at `worker.media_root` when the worker reads uploaded files.
     """
     import os
     import subprocess
@@ -176,15 +177,17 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         pytest.fail("REDIS_URL is not set: the real-worker tests need Redis (run them with scripts/test).")
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": database_url, "FPR_TESTING": "1"}
+    media_root = tmp_path_factory.mktemp("worker-media")
+    env = {**os.environ, "DATABASE_URL": database_url, "FPR_TESTING": "1", "MEDIA_ROOT": str(media_root)}
+    from fpr.celery import app
+
+    app.control.purge()  # tasks left in the test broker by an earlier run must not reach this database
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "fpr", "worker", "--pool=solo", "--loglevel=WARNING", "-n", "test@%h"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    from fpr.celery import app
-
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if worker.poll() is not None:
@@ -194,6 +197,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     else:
         worker.kill()
         pytest.fail("Celery worker did not answer a ping within 60 s")
+    worker.media_root = media_root
     yield worker
     worker.terminate()
     try:
@@ -367,3 +371,59 @@ def monitored(case_a, make_monitored):
 def _media_in_tmp(settings, tmp_path):
     """Uploaded scans go to a throw-away folder, never into the work tree."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# --------------------------------------------------------------------------- departmental comparison
+
+
+def department_csv(rows: list[dict], *, department: str, header: list[str] | None = None) -> str:
+    """A department list as CSV text: the source's own headers unless `header` is given; rows are
+    dicts keyed by header label (missing keys are empty cells)."""
+    import csv
+    import io
+
+    from monitoring.departments import source_for
+
+    header = header or [column.label for column in source_for(department).columns]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(label, "") for label in header])
+    return out.getvalue()
+
+
+@pytest.fixture
+def department_upload(divisions):
+    """Upload a department list through the real service and run the real comparison synchronously:
+    `department_upload(rows, department=..., period=..., user=None)` → the DepartmentUpload. Without a
+    user, a county administrator uploads it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from monitoring.comparison import comparison_run, upload_create
+
+    def upload(
+        rows: list[dict],
+        *,
+        department: str = Department.MEDICAL_INSURANCE,
+        period: str = "2026-11",
+        user=None,
+        encoding: str = "utf-8",
+        header: list[str] | None = None,
+        name: str = "list.csv",
+    ):
+        if user is None:
+            user = User.objects.filter(username="upload_admin").first() or make_user(
+                "upload_admin", divisions["520521000000"], Role.ADMINISTRATOR, full_name="吴管理"
+            )
+        data = department_csv(rows, department=department, header=header).encode(encoding)
+        created = upload_create(
+            user=user,
+            department=department,
+            period=period,
+            file=SimpleUploadedFile(name, data, content_type="text/csv"),
+            encoding="" if encoding == "utf-8" else encoding,
+        )
+        return comparison_run(created.pk)
+
+    return upload

@@ -3,6 +3,8 @@ from rest_framework.routers import DefaultRouter
 
 from assistance.api import CaseAssistanceViewSet, MeasureViewSet, VisitDutyView, VisitViewSet
 from households.api import DivisionViewSet, HouseholdViewSet, IncomeItemViewSet, MemberViewSet
+from monitoring.api import WarningViewSet
+from monitoring.upload_api import UploadViewSet
 from workflow.api import BulkJobViewSet, CaseViewSet
 
 router = DefaultRouter()
@@ -15,8 +17,10 @@ router.register("income-items", IncomeItemViewSet, basename="income-item")
 router.register("cases", CaseAssistanceViewSet, basename="case-assistance")
 router.register("cases", CaseViewSet, basename="case")
 router.register("bulk-jobs", BulkJobViewSet, basename="bulk-job")
+router.register("uploads", UploadViewSet, basename="upload")
 router.register("measures", MeasureViewSet, basename="measure")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("warnings", WarningViewSet, basename="warning")
 
 urlpatterns = [
     *router.urls,

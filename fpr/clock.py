@@ -11,3 +11,7 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return timezone.localdate(timezone.now())
+
+
+def localtime_now() -> dt.datetime:
+    return timezone.localtime(timezone.now())

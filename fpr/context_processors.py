@@ -13,12 +13,16 @@ def navigation(request):
         items.append(("首页", reverse("home")))
         if reads_cases:
             items.append(("待办", reverse("cases:queue")))
+            items.append(("预警线索", reverse("monitoring:warnings")))
         items.append(("农户信息", reverse("households:list")))
         if reads_cases:
             items.append(("监测对象", reverse("cases:list")))
+            items.append(("待办事项", reverse("monitoring:todos")))
         if user.has_role(Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER):
             # Pairing cadres visit monthly; the township follows up on who has not (走访任务).
             items.append(("走访任务", reverse("assistance:visit_duty")))
+        if user.is_superuser or user.has_role(Role.ADMINISTRATOR, Role.COUNTY_REVIEWER, Role.DEPARTMENT_OFFICER):
+            items.append(("部门数据", reverse("monitoring:uploads")))
         if user.is_staff or user.has_role(Role.ADMINISTRATOR):
             items.append(("系统管理", reverse("admin:index")))
         items.append(("接口文档", reverse("api-docs")))

@@ -184,6 +184,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MeasureStatusEnum": "assistance.models.MeasureStatus",
         "BulkJobStatusEnum": "workflow.models.BulkJobStatus",
+        "WarningStatusEnum": "monitoring.models.WarningStatus",
+        "RiskColourEnum": "monitoring.models.RiskColour",
     },
 }
 

@@ -1,6 +1,6 @@
 """Demo users: created by `seed_demo` and listed on the login page, only when FPR_DEMO=1."""
 
-from fpr.roles import Role
+from fpr.roles import Department, Role
 
 # Same password for every demo account; these accounts exist only in a demo database.
 DEMO_PASSWORD = "demo-fpr-2026"
@@ -14,3 +14,7 @@ DEMO_USERS = [
     ("bumen", Role.DEPARTMENT_OFFICER, "county"),
     ("guanli", Role.ADMINISTRATOR, "county"),
 ]
+
+# The demo department officer uploads 医保's lists (monitoring/samples/ has one per department; the
+# administrator "guanli" may upload every one of them).
+DEMO_DEPARTMENTS = {"bumen": Department.MEDICAL_INSURANCE}

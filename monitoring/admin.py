@@ -8,17 +8,29 @@ notices and objections are recorded on the case page and only shown here.
 """
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
+from fpr.roles import Role
 from households.admin import ServiceAdminMixin
-from monitoring import services
+from monitoring import jobs, services
 from monitoring.models import (
     Appraisal,
+    DepartmentUpload,
+    JobRun,
     MonitoringCase,
     Notice,
     Objection,
+    RegionalAlert,
+    RejectedRow,
     RiskCategory,
+    RiskWarning,
+    TodoItem,
     Verification,
     Verifier,
 )
@@ -151,3 +163,154 @@ class ObjectionAdmin(RecordAdmin):
     list_display = ["notice", "lodged_on", "lodged_by", "status", "resolved_by", "resolved_at"]
     list_filter = ["status", "lodged_on"]
     search_fields = ["notice__case__household__number", "lodged_by"]
+
+
+# --------------------------------------------------------------------------- departmental comparison and jobs
+# Everything below is written by the comparison and the scheduled jobs: the admin only looks, scoped to
+# the user's subtree where the rows belong to a division. The jobs themselves are run from the "立即运行"
+# page of the job records.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    actions = None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ScopedReadOnlyAdmin(ReadOnlyAdmin):
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+
+@admin.register(DepartmentUpload)
+class DepartmentUploadAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "original_name",
+        "department",
+        "period",
+        "division",
+        "status",
+        "rows_total",
+        "rows_matched",
+        "rows_rejected",
+        "warnings_created",
+        "uploaded_by",
+        "created_at",
+    ]
+    list_filter = ["status", "department", "period"]
+    search_fields = ["original_name", "content_hash"]
+    list_select_related = ["division", "uploaded_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(RejectedRow)
+class RejectedRowAdmin(ReadOnlyAdmin):
+    list_display = ["upload", "row_number", "column_label", "reason"]
+    list_select_related = ["upload"]
+    search_fields = ["reason", "upload__original_name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(upload__in=DepartmentUpload.objects.for_user(request.user))
+
+
+@admin.register(RiskWarning)
+class RiskWarningAdmin(ScopedReadOnlyAdmin):
+    list_display = ["household", "village", "department", "kind", "grade", "period", "raised_at", "due_at", "status"]
+    list_filter = ["status", "department", "grade", "period"]
+    search_fields = ["household__number"]
+    list_select_related = ["household", "village"]
+    date_hierarchy = "raised_at"
+    exclude = ["source_values"]
+
+
+@admin.register(TodoItem)
+class TodoItemAdmin(ScopedReadOnlyAdmin):
+    list_display = ["kind", "division", "household", "case", "detail", "opened_at", "resolved_at"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "household__number", "detail"]
+    list_select_related = ["division", "household", "case__household"]
+
+
+@admin.register(RegionalAlert)
+class RegionalAlertAdmin(ScopedReadOnlyAdmin):
+    list_display = ["division", "period", "kind_display", "count", "baseline", "multiple", "raised_at"]
+    list_filter = ["period"]
+    list_select_related = ["division"]
+
+    @admin.display(description="预警类型")
+    def kind_display(self, obj: RegionalAlert) -> str:
+        from monitoring.departments import KIND_LABELS
+
+        return KIND_LABELS.get(obj.kind, obj.kind) if obj.kind else "全部类型"
+
+
+def is_administrator(user) -> bool:
+    return user.is_active and (user.is_superuser or user.has_role(Role.ADMINISTRATOR))
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    """Run records of the scheduled jobs (all divisions: a job runs for the whole database), for the
+    administrators; the "立即运行" page starts a job by hand, under the same lock as the schedule."""
+
+    list_display = ["job_label", "status", "started_at", "finished_at", "counts_display", "triggered_by", "has_errors"]
+    list_filter = ["job", "status"]
+    date_hierarchy = "started_at"
+    fields = ["job", "status", "started_at", "finished_at", "counts_display", "errors", "triggered_by"]
+    readonly_fields = fields
+    change_list_template = "admin/monitoring/jobrun/change_list.html"
+
+    def has_view_permission(self, request, obj=None):
+        return is_administrator(request.user) and super().has_view_permission(request, obj)
+
+    @admin.display(description="任务", ordering="job")
+    def job_label(self, obj: JobRun) -> str:
+        spec = jobs.JOBS.get(obj.job)
+        return spec.label if spec else obj.job
+
+    @admin.display(description="统计")
+    def counts_display(self, obj: JobRun) -> str:
+        return "；".join(f"{label} {value}" for label, value in jobs.labelled_counts(obj.counts)) or "—"
+
+    @admin.display(description="有错误", boolean=True)
+    def has_errors(self, obj: JobRun) -> bool:
+        return bool(obj.errors)
+
+    def get_urls(self):
+        run = path("run/", self.admin_site.admin_view(self.run_view), name="monitoring_jobrun_run")
+        return [run, *super().get_urls()]
+
+    def run_view(self, request):
+        """立即运行: a button per job. Runs it here when Celery runs in-process (demo), else queues it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        result = queued = None
+        if request.method == "POST":
+            name = request.POST.get("job", "")
+            if name not in jobs.JOBS:
+                messages.error(request, "没有这个任务。")
+                return redirect("admin:monitoring_jobrun_run")
+            triggered_by = f"手动：{request.user.get_username()}"
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                result = jobs.job_run(job=name, triggered_by=triggered_by)
+            else:
+                jobs.TASKS[name].delay(triggered_by=triggered_by)
+                queued = jobs.JOBS[name]
+        last_runs = {name: JobRun.objects.filter(job=name).first() for name in jobs.JOBS}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "立即运行定时任务",
+            "rows": [(spec, last_runs.get(name)) for name, spec in jobs.JOBS.items()],
+            "result": result,
+            "result_counts": jobs.labelled_counts(result.counts) if result else [],
+            "queued": queued,
+        }
+        return TemplateResponse(request, "admin/monitoring/jobrun/run.html", context)

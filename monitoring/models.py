@@ -358,7 +358,12 @@ class DepartmentUpload(TimeStampedModel):
 class RejectedRow(models.Model):
     """A row that raised no warning: invalid, or nobody registered in the upload's area has its ID."""
 
-    upload = models.ForeignKey(DepartmentUpload, on_delete=models.CASCADE, related_name="rejected_rows")
+    # No database constraint: a million-row list can reject ~1,000,000 rows of one upload, and PostgreSQL
+    # would check each row's key at commit (seconds for one parent row). Only the comparison run
+    # inserts these, for the upload it holds locked; deleting an upload deletes them (Django cascade).
+    upload = models.ForeignKey(
+        DepartmentUpload, on_delete=models.CASCADE, related_name="rejected_rows", db_constraint=False
+    )
     row_number = models.PositiveIntegerField("行号")
     column_label = models.CharField("问题列", max_length=128, blank=True)
     reason = models.CharField("原因", max_length=255)

@@ -1,12 +1,27 @@
 """Pages of departmental comparison, warnings and the jobs' to-do lists, mounted at /monitoring/ under the
 namespace "monitoring"."""
 
-from django.urls import path  # noqa: F401  (the sections below add their routes)
+from django.urls import path
+
+from monitoring import todo_views, upload_views, warning_views
 
 app_name = "monitoring"
 
 urlpatterns: list = [
     # uploads (部门数据上传) — monitoring.upload_views
+    path("uploads/", upload_views.upload_list, name="uploads"),
+    path("uploads/new/", upload_views.upload_create, name="upload_create"),
+    path("uploads/<int:pk>/", upload_views.upload_detail, name="upload"),
+    path("uploads/<int:pk>/report/", upload_views.upload_report, name="upload_report"),
+    path("uploads/<int:pk>/retry/", upload_views.upload_retry, name="upload_retry"),
+    path("uploads/templates/<slug:department>/", upload_views.upload_template, name="upload_template"),
+    path("uploads/samples/<str:name>", upload_views.upload_sample, name="upload_sample"),
     # warnings (预警线索) — monitoring.warning_views
+    path("warnings/", warning_views.warning_list_page, name="warnings"),
+    path("warnings/<int:pk>/", warning_views.warning_detail, name="warning"),
+    path("warnings/<int:pk>/include/", warning_views.warning_include, name="warning_include"),
+    path("warnings/<int:pk>/exclude/", warning_views.warning_exclude, name="warning_exclude"),
+    path("warnings/<int:pk>/attach/", warning_views.warning_attach, name="warning_attach"),
     # to-do lists and regional alerts (待办事项) — monitoring.todo_views
+    path("todos/", todo_views.todo_list, name="todos"),
 ]

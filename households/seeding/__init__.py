@@ -25,7 +25,7 @@ from simple_history.utils import bulk_create_with_history
 
 from fpr.errors import ApplicationError
 from fpr.roles import Role
-from households.demo import DEMO_PASSWORD, DEMO_USERS
+from households.demo import DEMO_DEPARTMENTS, DEMO_PASSWORD, DEMO_USERS
 from households.models import Division, Expenditure, Household, IncomeItem, Member, MonitoringLine, User
 from households.seeding.generate import CountyPlan, HouseholdGenerator, plan_county
 from households.seeding.vocabulary import MONITORING_LINES
@@ -294,6 +294,7 @@ def create_demo_users(*, village: Division, township: Division, county: Division
                 "is_active": True,
                 "is_staff": role == Role.ADMINISTRATOR,
                 "is_superuser": False,
+                "department": DEMO_DEPARTMENTS.get(username, ""),
             },
         )
         user.groups.set([Group.objects.get(name=Role(role).label)])

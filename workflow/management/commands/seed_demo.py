@@ -70,6 +70,7 @@ class Command(BaseCommand):
                     reset=options["reset"],
                 )
                 cases = self._seed_cases(options["seed"], asked=options["with_cases"]) if with_cases else {}
+                warnings = self._seed_warnings(options["seed"]) if cases else None
         except (ApplicationError, ValueError) as exc:
             raise CommandError(getattr(exc, "message", str(exc))) from exc
         self.stdout.write(
@@ -80,6 +81,11 @@ class Command(BaseCommand):
             )
         )
         self._print_cases(cases)
+        if warnings is not None:
+            self.stdout.write(
+                f"演示预警：{warnings.get_department_display()} {warnings.period} 名单 {warnings.rows_total} 行，"
+                f"推送预警 {warnings.warnings_created} 条（样例文件见 monitoring/samples/）。"
+            )
         logins = [login.username for login in result.demo_logins]
         self._print_logins(logins + [SECOND_CADRE[0]] if cases else logins)
 
@@ -94,6 +100,15 @@ class Command(BaseCommand):
             return {}
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
+
+    def _seed_warnings(self, seed: int):
+        """Last month's 民政 list through the real comparison, so village warning queues are not empty."""
+        from workflow.demo.warnings import seed_demo_warnings
+
+        cadre = User.objects.select_related("division__parent").get(username="cunganbu")
+        return seed_demo_warnings(
+            seed=seed, administrator=User.objects.get(username="guanli"), first_village=cadre.division
+        )
 
     def _print_cases(self, cases: dict[str, int]) -> None:
         if not cases:

@@ -1,0 +1,57 @@
+"""Writing XLSX files with openpyxl: cell text that cannot run as a formula, and the rejected-rows report.
+
+Any text a user or a department supplied may begin with "=", "+", "-", "@" or a control character; a
+spreadsheet would run it as a formula (CSV/formula injection). `safe_text` keeps such text inert.
+"""
+
+from collections.abc import Iterable
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_text(value):
+    """The value to write into a cell: text that a spreadsheet would read as a formula gets a leading
+    apostrophe-like guard (a single quote), everything else is returned unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_rejected_rows(path: str, *, upload, rows: Iterable[tuple]) -> int:
+    """拒收行报告: one row per rejected line, streamed (write-only mode). Returns the rows written."""
+    import json
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    max_rows = 1_000_000  # below Excel's 1,048,576 per sheet; more go on the next sheet
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="FDECEA")
+    title = f"{upload.get_department_display()} {upload.period} 拒收行报告（{upload.original_name}）"
+    header = ["行号", "问题列", "原因", *upload.columns]
+    written = 0
+    sheet = None
+    for number, column, reason, values in rows:
+        if sheet is None or written % max_rows == 0:
+            sheet = workbook.create_sheet(f"拒收行{written // max_rows + 1}")
+            sheet.freeze_panes = "A3"
+            sheet.column_dimensions["A"].width = 8
+            sheet.column_dimensions["B"].width = 14
+            sheet.column_dimensions["C"].width = 48
+            title_cell = WriteOnlyCell(sheet, value=title)
+            title_cell.font = bold
+            sheet.append([title_cell])
+            cells = []
+            for text in header:
+                cell = WriteOnlyCell(sheet, value=text)
+                cell.font, cell.fill = bold, fill
+                cells.append(cell)
+            sheet.append(cells)
+        sheet.append([number, safe_text(column), safe_text(reason), *(safe_text(v) for v in json.loads(values))])
+        written += 1
+    if sheet is None:
+        workbook.create_sheet("拒收行1").append(["没有拒收行"])
+    workbook.save(path)
+    return written

@@ -1,0 +1,764 @@
+"""Monthly departmental comparison (部门筛查预警, SPEC §5): upload, validate, stage, match, warn.
+
+One pass over the file: each row is read as a stream (never the whole file as Python objects),
+checked (ID checksum, required columns, value types) and written, valid or not, into a staging table
+— with PostgreSQL `COPY` fed by a generator, or batched inserts on the demo's SQLite. Everything after
+that is set-based SQL: one join finds the registered members of the upload's area, one INSERT … SELECT
+raises the warnings (ON CONFLICT DO NOTHING on person+kind+period, so a re-run raises nothing twice),
+one INSERT … SELECT keeps every other row in the rejected-rows report.
+
+Atomicity: the whole run is one transaction holding a row lock on the upload. A failed or killed run
+leaves no warning and no rejected row; the retry (Celery acks_late, or the monthly job) starts again
+from the file. Progress is therefore not in the database while the run is going: it is in the cache,
+which web and worker processes share (Redis).
+"""
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.utils.timezone import localtime
+
+from fpr import clock
+from fpr.errors import ApplicationError
+from fpr.roles import Department, Role
+from monitoring.departments import Column, ColumnType, Source, source_for
+from monitoring.models import (
+    WARNING_DUE_HOURS,
+    DepartmentUpload,
+    RejectedRow,
+    RiskWarning,
+    UploadStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
+PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+NOT_REGISTERED = "未匹配到本辖区登记人员（该身份证号不在本单位辖区的农户成员中）"
+PROGRESS_EVERY = 20_000
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be compared (encoding, missing column, broken XLSX …). The message
+    is shown to the uploader as it is."""
+
+
+# --------------------------------------------------------------------------- upload
+
+
+def may_upload(user, department: str) -> bool:
+    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+        return True
+    return user.has_role(Role.DEPARTMENT_OFFICER) and user.department == department
+
+
+def uploadable_departments(user) -> list[tuple[str, str]]:
+    return [(code, label) for code, label in Department.choices if may_upload(user, code)]
+
+
+def upload_create(*, user, department: str, period: str, file, encoding: str = "") -> DepartmentUpload:
+    """Keep a department list and queue its comparison. The same file (by content) for the same
+    department and area is recognised: refused when it was compared, retried when its run failed."""
+    if department not in Department.values:
+        raise ApplicationError("请选择数据来源部门。", field="department")
+    if not may_upload(user, department):
+        raise PermissionDenied(f"您只能上传本部门的数据，不能上传{Department(department).label}的数据。")
+    if not user.division_id:
+        raise ApplicationError("您的账号未设置所属区划，无法确定比对范围，请联系管理员。")
+    _check_period(period)
+    if encoding not in ("", *ENCODINGS):
+        raise ApplicationError("文件编码只能选择自动识别、UTF-8、GBK 或 GB18030。", field="encoding")
+    limit = settings.FPR_MAX_DEPARTMENT_UPLOAD_MB
+    if file.size > limit * 1024 * 1024:
+        size = file.size / 1048576
+        raise ApplicationError(f"文件大小为{size:.1f}MB，超过{limit}MB的上限，请分批上传。", field="file")
+    if file.size == 0:
+        raise ApplicationError("文件是空的。", field="file")
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    file_format = _sniff_format(file.read(8), file.name)
+    file.seek(0)
+
+    with transaction.atomic():
+        existing = (
+            DepartmentUpload.objects.select_for_update()
+            .filter(department=department, division_id=user.division_id, content_hash=digest.hexdigest())
+            .first()
+        )
+        if existing is not None:
+            if existing.status != UploadStatus.FAILED:
+                raise ApplicationError(
+                    f"该文件已于{localtime(existing.created_at):%Y-%m-%d %H:%M}上传过"
+                    f"（{existing.get_department_display()} {existing.period}，"
+                    f"{existing.get_status_display()}），不再重复比对。",
+                    extra={"upload": existing.pk},
+                )
+            # The same file after a failed run (say, with the wrong encoding chosen): run it again.
+            existing.encoding, existing.period, existing.error = encoding, period, ""
+            existing.status = UploadStatus.QUEUED
+            existing.uploaded_by = user
+            existing.save()
+            upload = existing
+        else:
+            upload = DepartmentUpload(
+                department=department,
+                period=period,
+                division_id=user.division_id,
+                original_name=file.name[:255],
+                size=file.size,
+                content_hash=digest.hexdigest(),
+                file_format=file_format,
+                encoding=encoding,
+                uploaded_by=user,
+            )
+            upload.file.save(file.name, file, save=False)
+            try:
+                with transaction.atomic():
+                    upload.save()
+            except IntegrityError:  # the same file, uploaded at the same moment by someone else
+                raise ApplicationError("该文件刚刚已被上传，不再重复比对。") from None
+        transaction.on_commit(lambda: comparison_enqueue(upload.pk))
+    return upload
+
+
+def comparison_enqueue(upload_id: int) -> None:
+    """Queue the run. If the broker is down the upload stays QUEUED; the monthly job picks it up."""
+    from monitoring.tasks import run_comparison
+
+    try:
+        run_comparison.delay(upload_id)
+    except Exception:  # noqa: BLE001 — broker unavailable: the upload is safe, only delayed
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        logger.warning("could not queue the comparison of upload %s; it stays queued", upload_id)
+
+
+def _check_period(period: str) -> None:
+    match = PERIOD.match(period or "")
+    if not match:
+        raise ApplicationError("数据期间应为“年-月”，例如 2026-11。", field="period")
+    today = clock.today()
+    if (int(match[1]), int(match[2])) > (today.year, today.month):
+        raise ApplicationError("数据期间不能晚于本月。", field="period")
+
+
+def _sniff_format(head: bytes, name: str) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ApplicationError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后上传。", field="file")
+    if head.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff")) or b"\x00" in head:
+        raise ApplicationError("文件不是 CSV 或 XLSX 表格，请上传部门导出的数据表。", field="file")
+    return "csv"
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _progress_key(upload_id: int) -> str:
+    return f"comparison-progress:{upload_id}"
+
+
+def _progress_cache(operation, *args, **kwargs):
+    """Progress is only shown, never relied on: with the cache (Redis) down, a comparison still runs
+    and the upload page still renders, without the running figures."""
+    try:
+        return operation(*args, **kwargs)
+    except (redis.RedisError, OSError) as error:
+        logger.warning("comparison progress not available (cache unreachable): %s", error)
+        return None
+
+
+def progress_set(upload_id: int, **values) -> None:
+    _progress_cache(cache.set, _progress_key(upload_id), values, timeout=6 * 3600)
+
+
+def progress_clear(upload_id: int) -> None:
+    _progress_cache(cache.delete, _progress_key(upload_id))
+
+
+def upload_progress(upload: DepartmentUpload) -> dict:
+    """What the upload page shows: the running figures from the cache, or the final ones."""
+    running = _progress_cache(cache.get, _progress_key(upload.pk)) if upload.status == UploadStatus.QUEUED else None
+    figures = {
+        "status": upload.status,
+        "status_label": upload.get_status_display(),
+        "phase": "",
+        "rows_read": upload.rows_total,
+        "rows_matched": upload.rows_matched,
+        "rows_rejected": upload.rows_rejected,
+        "warnings_created": upload.warnings_created,
+        "warnings_existing": upload.warnings_existing,
+        "error": upload.error,
+        "report_ready": bool(upload.rejected_report),
+    }
+    if running:
+        figures.update(running)
+        figures["status_label"] = "比对中"
+    return figures
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _undecodable_line(path: str, encoding: str) -> tuple[int, bool]:
+    """(0, _) when the whole file decodes, else (the number of the first line that does not, whether
+    any line before it held non-ASCII text). Lines end at b"\n", which is never part of a multi-byte
+    character in UTF-8, GBK or GB18030, so each run of whole lines decodes on its own; only a failing
+    run is looked at line by line."""
+    line, rest, non_ascii = 1, b"", False
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            whole, rest = data[:cut], data[cut:]
+            try:
+                whole.decode(encoding)
+            except UnicodeDecodeError:
+                for offset, text in enumerate(whole.split(b"\n")):
+                    try:
+                        text.decode(encoding)
+                    except UnicodeDecodeError:
+                        return line + offset, non_ascii
+                    non_ascii = non_ascii or not text.isascii()
+            non_ascii = non_ascii or not whole.isascii()
+            line += whole.count(b"\n")
+    try:
+        rest.decode(encoding)
+    except UnicodeDecodeError:
+        return line, non_ascii
+    return 0, non_ascii
+
+
+def _check_encoding(path: str, chosen: str) -> str:
+    """The encoding to read the file with. A chosen one must decode the whole file; otherwise UTF-8
+    (with or without BOM), else GBK, else GB18030 (its superset) — checked over the whole file before
+    any row is staged, so a bad byte on the last line fails the upload, not a half-read run."""
+    with open(path, "rb") as raw:
+        head = raw.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileProblem("文件是 UTF-16 编码（Excel“Unicode 文本”），请另存为“CSV UTF-8”或 XLSX 后上传。")
+    bom = head.startswith(codecs.BOM_UTF8)
+    if chosen:
+        encoding = "utf-8-sig" if bom and chosen == "utf-8" else chosen
+        if bad := _undecodable_line(path, encoding)[0]:
+            raise FileProblem(
+                f"第{bad}行附近的内容无法按 {ENCODINGS[chosen]} 解码。请确认文件编码"
+                "（可选择自动识别，或 UTF-8、GBK、GB18030）后重新上传。"
+            )
+        return encoding
+    if bom:
+        if bad := _undecodable_line(path, "utf-8-sig")[0]:
+            raise FileProblem(f"文件标明为 UTF-8，但第{bad}行附近的内容不是 UTF-8，请重新导出后上传。")
+        return "utf-8-sig"
+    bad, chinese_before = _undecodable_line(path, "utf-8")
+    if not bad:
+        return "utf-8"
+    if chinese_before:
+        # Chinese text that is valid UTF-8 and then a line that is not: two encodings in one file.
+        raise FileProblem(
+            f"文件编码不一致：前{bad - 1}行是 UTF-8，第{bad}行却不是（可能是把不同编码的文件拼在了一起）。"
+            "请统一另存为“CSV UTF-8”后重新上传。"
+        )
+    for encoding in ("gbk", "gb18030"):
+        if not _undecodable_line(path, encoding)[0]:
+            return encoding
+    raise FileProblem("无法识别文件编码：既不是 UTF-8，也不是 GBK/GB18030。请另存为“CSV UTF-8”或 XLSX 后上传。")
+
+
+def _csv_table(path: str, encoding: str) -> tuple[list, Iterator[list]]:
+    raw = open(path, "rb")  # noqa: SIM115 — closed by the generator below
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+    label = ENCODINGS.get(encoding.replace("-sig", ""), encoding.upper())
+    try:
+        first = text.readline()
+    except UnicodeDecodeError:
+        raw.close()
+        raise FileProblem(f"第1行无法按 {label} 解码，请确认文件编码后重新上传（可在上传时选择编码）。") from None
+    dialect = "excel-tab" if "\t" in first and "," not in first else "excel"
+    header = next(csv.reader([first], dialect=dialect), [])
+
+    def rows() -> Iterator[list]:
+        reader = csv.reader(text, dialect=dialect)
+        try:
+            yield from reader
+        except UnicodeDecodeError:
+            raise FileProblem(
+                f"第{reader.line_num + 2}行附近的内容无法按 {label} 解码。请确认文件编码"
+                "（可在上传时选择 UTF-8、GBK 或 GB18030）后重新上传。"
+            ) from None
+        except csv.Error as error:
+            raise FileProblem(f"第{reader.line_num + 1}行不是有效的 CSV：{error}") from None
+        finally:
+            raw.close()
+
+    return header, rows()
+
+
+def _xlsx_table(path: str) -> tuple[list, Iterator[tuple]]:
+    import openpyxl
+
+    limit = settings.FPR_MAX_XLSX_UNPACKED_MB * 1024 * 1024
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise FileProblem("XLSX 文件已损坏或不完整，请重新导出后上传。") from None
+    if unpacked > limit:
+        raise FileProblem(f"XLSX 文件解压后超过{settings.FPR_MAX_XLSX_UNPACKED_MB}MB，不予处理，请分批上传或改用 CSV。")
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = list(next(rows, ()) or ())
+    except Exception:  # noqa: BLE001 — openpyxl raises many kinds for a broken workbook
+        raise FileProblem("无法读取该 XLSX 文件（文件损坏或不是 Excel 工作簿），请重新导出后上传。") from None
+
+    def rows_() -> Iterator[tuple]:
+        try:
+            yield from rows
+        except Exception:  # noqa: BLE001
+            raise FileProblem("XLSX 文件读到中途出错（文件可能不完整），请重新导出后上传。") from None
+        finally:
+            workbook.close()
+
+    return header, rows_()
+
+
+def open_table(upload: DepartmentUpload) -> tuple[list[str], Iterator]:
+    path = upload.file.path
+    if upload.file_format == "xlsx":
+        upload.detected_encoding = ""
+        header, rows = _xlsx_table(path)
+    else:
+        encoding = _check_encoding(path, upload.encoding)
+        upload.detected_encoding = encoding.replace("-sig", "")
+        header, rows = _csv_table(path, encoding)
+    return [_cell_text(value).strip() for value in header], rows
+
+
+# --------------------------------------------------------------------------- checking a row
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_DIGITS = frozenset("0123456789")
+_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_DATE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?$")
+# Digit × weight per position, looked up instead of computed: the check-digit sum is the hottest line
+# of a million-row run.
+_PRODUCTS = [{str(d): d * w for d in range(10)} for w in _WEIGHTS]
+
+
+def id_number_problem(number: str) -> str:
+    """The reason an ID number is invalid, or "" — GB 11643 shape, birth date and check digit; written
+    for speed (this runs once per row of a million-row file)."""
+    if len(number) != 18:
+        return f"身份证号应为18位，当前为{len(number)}位" if number else "身份证号为空"
+    if not _DIGITS.issuperset(number[:17]) or number[17] not in _CHECK:
+        return "身份证号前17位应为数字，最后一位为数字或X"
+    year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
+    if year < 1880 or not 1 <= month <= 12 or not 1 <= day <= _DAYS[month] or (month == 2 and day == 29 and year % 4):
+        return "身份证号中的出生日期无效"
+    if _CHECK[sum(map(dict.__getitem__, _PRODUCTS, number[:17])) % 11] != number[17]:
+        return "身份证号校验位错误"
+    return ""
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _normal_header(text: str) -> str:
+    return re.sub(r"[\s*＊:：()（）]", "", text.lstrip("\ufeff"))
+
+
+@dataclass
+class CheckedRow:
+    id_number: str
+    grade: str
+    columns: list[str]
+    reasons: list[str]
+
+
+class RowChecker:
+    """Knows where the source's columns are in this file and checks one row against them."""
+
+    def __init__(self, source: Source, header: list[str]):
+        self.source = source
+        positions = {_normal_header(name): i for i, name in reversed(list(enumerate(header))) if name}
+        self.position: dict[str, int] = {}
+        for column in source.columns:
+            for name in column.headers:
+                if _normal_header(name) in positions:
+                    self.position[column.key] = positions[_normal_header(name)]
+                    break
+        missing = [c.label for c in source.required_columns if c.key not in self.position]
+        if missing:
+            found = "、".join(h for h in header if h) or "（空）"
+            hint = "" if self.position else "未识别到任何应有的列名，可能是文件编码选错或不是该部门的数据表。"
+            raise FileProblem(
+                f"{source.label}数据缺少必需列：{'、'.join(missing)}。文件中的列：{found}。{hint}"
+                f"应有的列：{'、'.join(c.label + ('（必填）' if c.required else '') for c in source.columns)}。"
+            )
+        self.id_position = self.position["id_number"]
+        self.checks: list[tuple[int, Column]] = [
+            (self.position[c.key], c) for c in source.columns if c.key in self.position and c.type != ColumnType.ID
+        ]
+        self.choice_maps = {
+            c.key: {spelling: value for value, spellings in c.choices.items() for spelling in (value, *spellings)}
+            for c in source.columns
+            if c.type == ColumnType.CHOICE
+        }
+        rule = source.grade
+        self.grade_position = self.position.get(rule.column) if rule.column else None
+
+    def check(self, row) -> CheckedRow:
+        raw_id = row[self.id_position] if self.id_position < len(row) else ""
+        columns: list[str] = []
+        reasons: list[str] = []
+        if isinstance(raw_id, float | int):
+            id_number = _cell_text(raw_id)
+            columns.append("身份证号")
+            reasons.append("身份证号被保存为数字，末几位已丢失；请把该列设为“文本”格式后重新导出")
+        else:
+            id_number = (raw_id or "").strip().replace(" ", "").upper()
+            problem = id_number_problem(id_number)
+            if problem:
+                columns.append("身份证号")
+                reasons.append(problem)
+        values: dict[str, object] = {}
+        for position, column in self.checks:
+            value = row[position] if position < len(row) else None
+            text = _cell_text(value).strip()
+            if not text:
+                if column.required:
+                    columns.append(column.label)
+                    reasons.append(f"{column.label}为空（必填）")
+                continue
+            problem, parsed = self._check_value(column, value, text)
+            if problem:
+                columns.append(column.label)
+                reasons.append(problem)
+            else:
+                values[column.key] = parsed
+        grade = "" if reasons else self._grade(values)
+        return CheckedRow(id_number, grade, columns, reasons)
+
+    def _check_value(self, column: Column, value, text: str) -> tuple[str, object]:
+        if column.type == ColumnType.DECIMAL:
+            try:
+                number = Decimal(text.replace(",", "").replace("，", "").lstrip("¥￥"))
+            except InvalidOperation:
+                return f"{column.label}应为数字，当前为“{text[:20]}”", None
+            if not number.is_finite() or number < 0:
+                return f"{column.label}应为不小于0的数字，当前为“{text[:20]}”", None
+            return "", number
+        if column.type == ColumnType.DATE:
+            if isinstance(value, dt.date):
+                return "", value
+            match = _DATE.match(text)
+            try:
+                return "", dt.date(int(match[1]), int(match[2]), int(match[3]))
+            except (TypeError, ValueError):
+                return f"{column.label}应为日期（如 2026-11-05），当前为“{text[:20]}”", None
+        if column.type == ColumnType.CHOICE:
+            canonical = self.choice_maps[column.key].get(text)
+            if canonical is None:
+                return f"{column.label}“{text[:20]}”无效，应为：{'、'.join(column.choices)}", None
+            return "", canonical
+        return "", text
+
+    def _grade(self, values: dict) -> str:
+        rule = self.source.grade
+        value = values.get(rule.column) if rule.column else None
+        if value is None:
+            return rule.default
+        if rule.by_value:
+            return rule.by_value.get(value, rule.default)
+        for threshold, grade in rule.thresholds:
+            if value >= threshold:
+                return grade
+        return rule.default
+
+
+# --------------------------------------------------------------------------- staging
+
+STAGE = "fpr_comparison_stage"
+MATCH = "fpr_comparison_match"
+
+
+def _staged_rows(rows: Iterable, checker: RowChecker, upload_id: int, counts: dict) -> Iterator[tuple]:
+    """(row_number, id_number, grade, values JSON, problem columns, reasons) per non-blank row."""
+    dumps = json.JSONEncoder(ensure_ascii=False, default=_cell_text, separators=(",", ":")).encode
+    check = checker.check
+    number = 1  # the header is row 1, as a spreadsheet numbers them
+    read = invalid = 0
+    for row in rows:
+        number += 1
+        if not any(row):
+            continue  # a blank line carries no data
+        read += 1
+        checked = check(row)
+        if checked.reasons:
+            invalid += 1
+            problems = "、".join(checked.columns), "；".join(checked.reasons)
+            yield number, checked.id_number[:64], None, dumps(row), *problems
+        else:
+            yield number, checked.id_number, checked.grade, dumps(row), None, None
+        if read % PROGRESS_EVERY == 0:
+            progress_set(upload_id, phase="读取并校验", rows_read=read, rows_invalid=invalid)
+    counts["read"], counts["invalid"] = read, invalid
+
+
+class _CsvStream:
+    """A file-like object over the staged rows, for COPY FROM STDIN: CSV text is produced as COPY reads,
+    so no more than one buffer of rows is ever in memory."""
+
+    def __init__(self, rows: Iterator[tuple]):
+        self.rows = rows
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+        self.pending = ""
+
+    def read(self, size: int = -1) -> str:
+        while len(self.pending) < size or size < 0:
+            self.writer.writerows(_take(self.rows, 2000))
+            chunk = self.buffer.getvalue()
+            if not chunk:
+                break
+            self.buffer.seek(0)
+            self.buffer.truncate()
+            self.pending += chunk
+        if size < 0:
+            size = len(self.pending)
+        out, self.pending = self.pending[:size], self.pending[size:]
+        return out
+
+
+def _take(rows: Iterator, n: int) -> list:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == n:
+            break
+    return batch
+
+
+def _stage(cursor, rows: Iterator[tuple]) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"CREATE TEMP TABLE {STAGE} (row_number integer, id_number text, grade text, vals text,"
+            " err_column text, err_reason text) ON COMMIT DROP"
+        )
+        cursor.copy_expert(f"COPY {STAGE} FROM STDIN WITH (FORMAT csv)", _CsvStream(rows), size=1 << 18)
+        cursor.execute(f"ANALYZE {STAGE}")
+    else:  # the demo's SQLite: the same table, filled in batches
+        cursor.execute(
+            f"CREATE TEMP TABLE {STAGE} (row_number integer, id_number text, grade text, vals text,"
+            " err_column text, err_reason text)"
+        )
+        while batch := _take(rows, 5000):
+            cursor.executemany(f"INSERT INTO {STAGE} VALUES (%s, %s, %s, %s, %s, %s)", batch)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def comparison_run(upload_id: int) -> DepartmentUpload:
+    """Compare one upload with the registry. Idempotent: a finished upload is returned as it is, and
+    its warnings are never raised twice (unique person + kind + period)."""
+    try:
+        with transaction.atomic():
+            upload = DepartmentUpload.objects.select_for_update().get(pk=upload_id)
+            if upload.status != UploadStatus.QUEUED:
+                return upload
+            _run(upload)
+    except FileProblem as problem:
+        return _fail(upload_id, str(problem))
+    except Exception:
+        logger.exception("comparison of upload %s failed", upload_id)
+        _fail(upload_id, "比对过程中出现系统错误，本次未产生任何预警，系统将自动重试；如仍失败请联系管理员。")
+        raise
+    finally:
+        progress_clear(upload_id)
+    return DepartmentUpload.objects.get(pk=upload_id)
+
+
+def _fail(upload_id: int, message: str) -> DepartmentUpload:
+    DepartmentUpload.objects.filter(pk=upload_id).update(
+        status=UploadStatus.FAILED, error=message, finished_at=clock.now()
+    )
+    return DepartmentUpload.objects.get(pk=upload_id)
+
+
+def _run(upload: DepartmentUpload) -> None:
+    source = source_for(upload.department)
+    now = clock.now()
+    upload.started_at = now
+    progress_set(upload.pk, phase="读取并校验", rows_read=0)
+    header, rows = open_table(upload)
+    checker = RowChecker(source, header)
+    upload.columns = header
+    counts: dict[str, int] = {}
+    prefix = upload.division.prefix
+    with connection.cursor() as cursor:
+        _stage(cursor, _staged_rows(rows, checker, upload.pk, counts))
+        progress_set(upload.pk, phase="匹配登记人员", rows_read=counts["read"], rows_invalid=counts["invalid"])
+        # The one join with the registry: valid rows whose person is a member of a household of the area.
+        cursor.execute(f"DROP TABLE IF EXISTS {MATCH}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {MATCH} AS"
+            " SELECT s.row_number, s.grade, s.vals, m.id AS member_id, h.id AS household_id, h.village_id"
+            f" FROM {STAGE} s"
+            " JOIN households_member m ON m.id_number = s.id_number"
+            " JOIN households_household h ON h.id = m.household_id"
+            " WHERE s.err_reason IS NULL AND h.village_id LIKE %s",
+            [prefix + "%"],
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {MATCH}")
+        matched = cursor.fetchone()[0]
+        progress_set(
+            upload.pk,
+            phase="生成预警",
+            rows_read=counts["read"],
+            rows_matched=matched,
+            rows_rejected=counts["read"] - matched,
+        )
+        cursor.execute(
+            "INSERT INTO monitoring_riskwarning (upload_id, department, kind, grade, period, member_id,"
+            " household_id, village_id, row_number, source_values, risk_category_id, asset_kind, raised_at,"
+            " due_at, status, case_id, reason, handled_by_id, handled_at)"
+            " SELECT %s, %s, %s, x.grade, %s, x.member_id, x.household_id, x.village_id, x.row_number, x.vals,"
+            " %s, %s, %s, %s, 'open', c.id, '', NULL, NULL"
+            f" FROM {MATCH} x"
+            " LEFT JOIN monitoring_monitoringcase c ON c.household_id = x.household_id AND c.is_open = %s"
+            " WHERE x.row_number > 0"  # (SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT)
+            " ON CONFLICT (member_id, kind, period) DO NOTHING",
+            [
+                upload.pk,
+                upload.department,
+                source.kind,
+                upload.period,
+                source.risk_category or None,
+                source.asset_kind,
+                now,
+                now + dt.timedelta(hours=WARNING_DUE_HOURS),
+                True,
+            ],
+        )
+        created = cursor.rowcount
+        _record_history(cursor, upload, now)
+        # Two statements, not one with OR: "valid but unmatched" must plan as an anti-join (a NOT IN
+        # under OR falls back to scanning the match table per row once it outgrows work_mem).
+        rejected = 0
+        for condition in (
+            "s.err_reason IS NOT NULL",
+            f"s.err_reason IS NULL AND NOT EXISTS (SELECT 1 FROM {MATCH} x WHERE x.row_number = s.row_number)",
+        ):
+            cursor.execute(
+                "INSERT INTO monitoring_rejectedrow (upload_id, row_number, column_label, reason, id_number,"
+                " source_values)"
+                " SELECT %s, s.row_number, COALESCE(s.err_column, '身份证号'), COALESCE(s.err_reason, %s),"
+                f" COALESCE(s.id_number, ''), s.vals FROM {STAGE} s WHERE {condition}",
+                [upload.pk, NOT_REGISTERED],
+            )
+            rejected += cursor.rowcount
+        cursor.execute(f"DROP TABLE {MATCH}")
+        cursor.execute(f"DROP TABLE {STAGE}")
+    upload.status = UploadStatus.DONE
+    upload.error = ""
+    upload.rows_total = counts["read"]
+    upload.rows_matched = matched
+    upload.rows_rejected = rejected
+    upload.warnings_created = created
+    upload.warnings_existing = matched - created
+    upload.finished_at = clock.now()
+    upload.save()
+
+
+def _record_history(cursor, upload: DepartmentUpload, now: dt.datetime) -> None:
+    """The "+" history record of every warning this upload raised, written set-wise like the warnings."""
+    history = RiskWarning.history.model
+    fields = [f.column for f in RiskWarning._meta.concrete_fields]
+    columns = ", ".join(fields)
+    cursor.execute(
+        f"INSERT INTO {history._meta.db_table} ({columns}, history_date, history_change_reason, history_type,"
+        " history_user_id)"
+        f" SELECT {columns}, %s, %s, '+', %s FROM {RiskWarning._meta.db_table} WHERE upload_id = %s",
+        [now, f"部门数据比对（批次 #{upload.pk}）", upload.uploaded_by_id, upload.pk],
+    )
+
+
+# --------------------------------------------------------------------------- rejected-rows report
+
+
+def rejected_rows(upload: DepartmentUpload) -> Iterator[tuple]:
+    return (
+        RejectedRow.objects.filter(upload=upload)
+        .order_by("row_number")
+        .values_list("row_number", "column_label", "reason", "source_values")
+        .iterator(chunk_size=5000)
+    )
+
+
+REPORT_INLINE_ROWS = 50_000  # a larger report is built by the worker, not in the request
+
+
+def rejected_report_ready(upload: DepartmentUpload) -> bool:
+    """Whether the report file is there to download: built now when small (or when tasks run
+    in-process), else queued for the worker (the task runs after each comparison anyway)."""
+    if not upload.rejected_report:
+        if upload.rows_rejected > REPORT_INLINE_ROWS and not settings.CELERY_TASK_ALWAYS_EAGER:
+            from monitoring.tasks import build_rejected_report
+
+            build_rejected_report.delay(upload.pk)
+            return False
+        upload.rejected_report = rejected_report_build(upload.pk).rejected_report
+    return bool(upload.rejected_report)
+
+
+def rejected_report_build(upload_id: int) -> DepartmentUpload:
+    """The rejected rows as an XLSX (行号, 问题列, 原因, then the file's own columns), written in
+    openpyxl's write-only mode straight from the database cursor."""
+    from django.core.files.base import File
+
+    from fpr.excel import write_rejected_rows
+
+    upload = DepartmentUpload.objects.get(pk=upload_id)
+    if upload.status != UploadStatus.DONE or upload.rejected_report or not upload.rows_rejected:
+        return upload
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
+        write_rejected_rows(handle.name, upload=upload, rows=rejected_rows(upload))
+        with open(handle.name, "rb") as built:
+            upload.rejected_report.save(f"拒收行_{upload.pk}_{upload.department}_{upload.period}.xlsx", File(built))
+    return upload

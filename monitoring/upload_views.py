@@ -1,0 +1,168 @@
+"""Pages of the departmental comparison: the uploads of a department's lists, each with its progress,
+its figures and its rejected-rows report (部门数据比对).
+
+Who sees what: administrators and county reviewers see the uploads of their area; a department data
+officer sees only their own department's (DepartmentUpload.objects.for_user). Only administrators and
+the department's own officers upload (monitoring.comparison.may_upload).
+"""
+
+import csv
+import io
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from fpr.errors import ApplicationError
+from fpr.keyset import keyset_page
+from fpr.roles import Department, Role
+from households.id_numbers import mask_id_number
+from monitoring import comparison
+from monitoring.departments import SOURCES, source_for
+from monitoring.models import DepartmentUpload, RejectedRow, UploadStatus
+from monitoring.upload_forms import UploadForm
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+PREVIEW_ROWS = 50
+
+
+def reads_uploads(user) -> bool:
+    return user.is_superuser or user.has_role(Role.ADMINISTRATOR, Role.COUNTY_REVIEWER, Role.DEPARTMENT_OFFICER)
+
+
+def _scoped_upload(request, pk: int) -> DepartmentUpload:
+    uploads = DepartmentUpload.objects.for_user(request.user).select_related("division", "uploaded_by")
+    return get_object_or_404(uploads, pk=pk)
+
+
+@login_required
+def upload_list(request):
+    if not reads_uploads(request.user):
+        raise PermissionDenied("部门数据比对由部门数据专员、县级审定员和系统管理员使用。")
+    uploads = DepartmentUpload.objects.for_user(request.user).select_related("division", "uploaded_by")
+    department = request.GET.get("department", "")
+    if department in Department.values:
+        uploads = uploads.filter(department=department)
+    context = {
+        "page": keyset_page(request, uploads, field="created_at", descending=True),
+        "can_upload": bool(comparison.uploadable_departments(request.user)),
+        "departments": Department.choices,
+        "department": department,
+    }
+    return render(request, "monitoring/upload_list.html", context)
+
+
+@login_required
+def upload_create(request):
+    if not comparison.uploadable_departments(request.user):
+        raise PermissionDenied("只有部门数据专员和系统管理员可以上传部门数据。")
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            upload = comparison.upload_create(
+                user=request.user,
+                department=data["department"],
+                period=data["period"].strip(),
+                file=data["file"],
+                encoding=data["encoding"],
+            )
+        except PermissionDenied as exc:
+            form.add_error("department", str(exc))
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            if "upload" in exc.extra:
+                form.existing = exc.extra["upload"]
+        else:
+            messages.success(request, f"已上传“{upload.original_name}”，正在比对。")
+            return redirect("monitoring:upload", pk=upload.pk)
+    context = {
+        "form": form,
+        "sources": [SOURCES[code] for code, _ in comparison.uploadable_departments(request.user)],
+        "samples": _samples() if settings.DEMO_MODE else [],
+    }
+    return render(request, "monitoring/upload_form.html", context)
+
+
+@login_required
+def upload_detail(request, pk: int):
+    upload = _scoped_upload(request, pk)
+    figures = comparison.upload_progress(upload)
+    preview = [
+        (row, mask_id_number(row.id_number))
+        for row in RejectedRow.objects.filter(upload=upload).order_by("row_number")[:PREVIEW_ROWS]
+    ]
+    context = {
+        "upload": upload,
+        "source": source_for(upload.department),
+        "figures": figures,
+        "running": upload.status == UploadStatus.QUEUED,
+        "preview": preview,
+        "preview_limit": PREVIEW_ROWS,
+        "seconds": (upload.finished_at - upload.started_at).total_seconds()
+        if upload.started_at and upload.finished_at
+        else None,
+    }
+    return render(request, "monitoring/upload_detail.html", context)
+
+
+@login_required
+def upload_report(request, pk: int):
+    """拒收行报告 (XLSX). Built on first request when small; a large one is built by the worker."""
+    upload = _scoped_upload(request, pk)
+    if upload.status != UploadStatus.DONE or not upload.rows_rejected:
+        raise Http404("该批次没有拒收行。")
+    if not comparison.rejected_report_ready(upload):
+        messages.info(request, f"拒收行共 {upload.rows_rejected} 行，报告正在后台生成，请稍后再下载。")
+        return redirect("monitoring:upload", pk=upload.pk)
+    name = f"拒收行报告_{upload.get_department_display()}_{upload.period}_{upload.pk}.xlsx"
+    return FileResponse(upload.rejected_report.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+@require_POST
+def upload_retry(request, pk: int):
+    """Queue a failed upload again (after the cause, say a stopped worker, was fixed)."""
+    upload = _scoped_upload(request, pk)
+    if not comparison.may_upload(request.user, upload.department):
+        raise PermissionDenied("只有该部门的数据专员和系统管理员可以重新比对。")
+    if upload.status == UploadStatus.FAILED:
+        DepartmentUpload.objects.filter(pk=upload.pk, status=UploadStatus.FAILED).update(
+            status=UploadStatus.QUEUED, error=""
+        )
+        comparison.comparison_enqueue(upload.pk)
+    return redirect("monitoring:upload", pk=upload.pk)
+
+
+@login_required
+def upload_template(request, department: str):
+    """An empty list with the department's headers, as CSV with a BOM so Excel shows the Chinese."""
+    if department not in SOURCES:
+        raise Http404
+    source = source_for(department)
+    out = io.StringIO()
+    out.write("\ufeff")
+    csv.writer(out, lineterminator="\r\n").writerow([column.label for column in source.columns])
+    response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"{source.label}数据模板.csv")
+    return response
+
+
+def _samples() -> list[str]:
+    if not SAMPLES.is_dir():
+        return []
+    return sorted(p.name for p in SAMPLES.iterdir() if p.suffix in (".csv", ".xlsx"))
+
+
+@login_required
+def upload_sample(request, name: str):
+    """The demo's sample department files (monitoring/samples/), offered on the upload page."""
+    if not settings.DEMO_MODE or name not in _samples():
+        raise Http404
+    return FileResponse(open(SAMPLES / name, "rb"), as_attachment=True, filename=name)  # noqa: SIM115

@@ -1,0 +1,175 @@
+"""The upload pages and API of the departmental comparison: form, progress, results, rejected rows,
+report download, templates, scoping."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from conftest import department_csv, make_user, new_id_number
+from fpr.roles import Department, Role
+from monitoring import comparison
+from monitoring.models import DepartmentUpload, UploadStatus
+
+pytestmark = pytest.mark.django_db
+
+MEDICAL = Department.MEDICAL_INSURANCE
+
+
+def rows_for(household, *extra):
+    head = household.members.get(relationship="head")
+    return [{"身份证号": head.id_number, "姓名": head.name, "个人自付金额": "56000"}, *extra]
+
+
+def post_upload(client, data: bytes, *, name="医保.csv", department=MEDICAL, period="2026-11", encoding=""):
+    form = {"department": department, "period": period, "encoding": encoding, "file": SimpleUploadedFile(name, data)}
+    return client.post(reverse("monitoring:upload_create"), form)
+
+
+def run_queued():
+    """Tests do not commit, so the on-commit queueing does not fire: run what is queued, as the worker would."""
+    for pk in DepartmentUpload.objects.filter(status=UploadStatus.QUEUED).values_list("pk", flat=True):
+        comparison.comparison_run(pk)
+
+
+def test_upload_page_to_results_and_report(client, administrator, household_a):
+    client.force_login(administrator)
+    form = client.get(reverse("monitoring:upload_create"))
+    assert form.status_code == 200
+    body = form.content.decode()
+    assert "各部门数据应有的列" in body and "个人自付金额*" in body and "下载模板" in body
+    bad = {"身份证号": "123", "个人自付金额": "x"}
+    response = post_upload(client, department_csv(rows_for(household_a, bad), department=MEDICAL).encode("gbk"))
+    upload = DepartmentUpload.objects.get()
+    assert response.status_code == 302 and response.url == reverse("monitoring:upload", args=[upload.pk])
+    queued = client.get(response.url).content.decode()
+    assert "等待比对" in queued and 'http-equiv="refresh"' in queued
+    # While the worker runs, the page shows its figures from the cache.
+    comparison.progress_set(upload.pk, phase="读取并校验", rows_read=20000)
+    assert "读取并校验" in client.get(response.url).content.decode()
+    run_queued()
+    done = client.get(response.url).content.decode()
+    assert "比对完成" in done and 'http-equiv="refresh"' not in done
+    assert "新增预警线索 1 条" in done and "拒收 1 行" in done
+    assert "身份证号应为18位，当前为3位" in done and "GBK" in done
+    report = client.get(reverse("monitoring:upload_report", args=[upload.pk]))
+    assert report.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
+    assert [c.value for c in sheet[2]][:3] == ["行号", "问题列", "原因"] and sheet["A3"].value == 3
+    listing = client.get(reverse("monitoring:uploads")).content.decode()
+    assert "医保.csv" in listing and "比对完成" in listing
+
+
+def test_form_errors_are_shown_in_chinese(client, administrator, household_a):
+    client.force_login(administrator)
+    response = post_upload(client, b"", period="2026/11")
+    body = response.content.decode()
+    assert response.status_code == 200 and "未上传" in body
+    data = department_csv(rows_for(household_a), department=MEDICAL).encode()
+    post_upload(client, data)
+    again = post_upload(client, data).content.decode()
+    assert "上传过" in again and "查看已上传的批次" in again
+    assert DepartmentUpload.objects.count() == 1
+
+
+def test_failed_upload_shows_why_and_can_be_retried(client, administrator, household_a):
+    client.force_login(administrator)
+    text = department_csv(rows_for(household_a), department=MEDICAL, header=["身份证号", "姓名"])
+    post_upload(client, text.encode())
+    run_queued()
+    upload = DepartmentUpload.objects.get()
+    page = client.get(reverse("monitoring:upload", args=[upload.pk])).content.decode()
+    assert "比对失败" in page and "缺少必需列：个人自付金额" in page and "本次未生成任何预警线索" in page
+    client.post(reverse("monitoring:upload_retry", args=[upload.pk]))
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.QUEUED
+
+
+def test_department_officer_uploads_only_for_their_department(client, department_officer, household_a):
+    client.force_login(department_officer)
+    form = client.get(reverse("monitoring:upload_create")).content.decode()
+    assert "民政" not in form.split("各部门数据应有的列")[0]
+    response = post_upload(client, b"x\n", department=Department.CIVIL_AFFAIRS)
+    assert response.status_code == 200 and not DepartmentUpload.objects.exists()
+
+
+def test_who_sees_upload_pages(client, administrator, cadre_a, department_officer, household_a):
+    client.force_login(administrator)
+    post_upload(client, department_csv(rows_for(household_a), department=MEDICAL).encode())
+    upload = DepartmentUpload.objects.get()
+    civil = make_user("civil", department_officer.division, Role.DEPARTMENT_OFFICER, department="civil_affairs")
+    for user, status in [(cadre_a, 404), (civil, 404), (department_officer, 200), (administrator, 200)]:
+        client.force_login(user)
+        assert client.get(reverse("monitoring:upload", args=[upload.pk])).status_code == status, user
+    client.force_login(cadre_a)
+    assert client.get(reverse("monitoring:uploads")).status_code == 403
+    assert client.get(reverse("monitoring:upload_create")).status_code == 403
+
+
+def test_template_download(client, administrator):
+    client.force_login(administrator)
+    response = client.get(reverse("monitoring:upload_template", args=["housing"]))
+    assert response.status_code == 200
+    assert response.content.decode("utf-8-sig").strip() == "身份证号,姓名,危房等级,房屋地址,鉴定日期"
+    assert client.get(reverse("monitoring:upload_template", args=["nothing"])).status_code == 404
+
+
+def test_upload_list_query_count_does_not_grow(client, administrator, django_assert_max_num_queries):
+    for n in range(5):
+        comparison.upload_create(
+            user=administrator,
+            department=MEDICAL,
+            period="2026-11",
+            file=SimpleUploadedFile(f"{n}.csv", department_csv([], department=MEDICAL).encode() + b"\n" * n),
+        )
+    client.force_login(administrator)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("monitoring:uploads")).status_code == 200
+
+
+# --------------------------------------------------------------------------- API
+
+
+def api_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_api_upload_progress_and_rejected_rows(administrator, household_a, cadre_a):
+    api = api_for(administrator)
+    data = department_csv(rows_for(household_a, {"身份证号": new_id_number(), "个人自付金额": "3"}), department=MEDICAL)
+    response = api.post(
+        "/api/v1/uploads/",
+        {"department": MEDICAL, "period": "2026-11", "file": SimpleUploadedFile("a.csv", data.encode())},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "queued"
+    pk = response.json()["id"]
+    run_queued()
+    detail = api.get(f"/api/v1/uploads/{pk}/").json()
+    assert detail["progress"]["warnings_created"] == 1 and detail["rows_rejected"] == 1
+    rows = api.get(f"/api/v1/uploads/{pk}/rejected-rows/").json()["results"]
+    assert rows[0]["row_number"] == 3 and "*" in rows[0]["id_number"]
+    report = api.get(f"/api/v1/uploads/{pk}/report/")
+    assert report.status_code == 200
+    duplicate = api.post(
+        "/api/v1/uploads/",
+        {"department": MEDICAL, "period": "2026-11", "file": SimpleUploadedFile("b.csv", data.encode())},
+        format="multipart",
+    )
+    assert duplicate.status_code == 400 and "上传过" in duplicate.json()["detail"]
+    assert api_for(cadre_a).get(f"/api/v1/uploads/{pk}/").status_code == 404
+
+
+def test_api_refuses_other_departments(department_officer):
+    response = api_for(department_officer).post(
+        "/api/v1/uploads/",
+        {"department": "civil_affairs", "period": "2026-11", "file": SimpleUploadedFile("a.csv", b"x")},
+        format="multipart",
+    )
+    assert response.status_code == 403 and "只能上传本部门" in response.json()["detail"]
