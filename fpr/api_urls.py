@@ -5,6 +5,7 @@ from assistance.api import CaseAssistanceViewSet, MeasureViewSet, VisitDutyView,
 from households.api import DivisionViewSet, HouseholdViewSet, IncomeItemViewSet, MemberViewSet
 from monitoring.api import WarningViewSet
 from monitoring.upload_api import UploadViewSet
+from reports.api import StatisticsView
 from workflow.api import BulkJobViewSet, CaseViewSet
 
 router = DefaultRouter()
@@ -25,4 +26,5 @@ router.register("warnings", WarningViewSet, basename="warning")
 urlpatterns = [
     *router.urls,
     path("visit-duty/", VisitDutyView.as_view(), name="visit-duty"),
+    path("statistics/", StatisticsView.as_view(), name="statistics"),
 ]

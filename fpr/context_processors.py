@@ -18,6 +18,8 @@ def navigation(request):
         if reads_cases:
             items.append(("监测对象", reverse("cases:list")))
             items.append(("待办事项", reverse("monitoring:todos")))
+            items.append(("统计报表", reverse("reports:statistics")))
+            items.append(("数据看板", reverse("reports:dashboard")))
         if user.has_role(Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER):
             # Pairing cadres visit monthly; the township follows up on who has not (走访任务).
             items.append(("走访任务", reverse("assistance:visit_duty")))

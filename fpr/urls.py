@@ -35,6 +35,7 @@ urlpatterns = [
     path("cases/", include("workflow.urls")),
     path("assistance/", include("assistance.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include("fpr.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = "统计报表"
+
+    def ready(self):
+        from reports.exports import WRITER_MODULES
+
+        for module in WRITER_MODULES:
+            import_module(module)

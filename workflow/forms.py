@@ -8,6 +8,7 @@ with every guard that fails, so the page shows the same reasons the API and a bu
 from django import forms
 
 from fpr.forms import MultipleFileField
+from fpr.periods import Period
 from monitoring.forms import SCAN_TYPES, date_input, scan_help
 from monitoring.models import CaseType, RiskCategory, Stage
 from workflow.elimination import ELIMINATION
@@ -120,3 +121,42 @@ class CaseFilterForm(forms.Form):
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
         return {name: data.get(name) or None for name in ("village", "case_type", "risk", "stage")}
+
+
+class CaseListFilterForm(CaseFilterForm):
+    """The case list's filters: the queue's, plus the status group and the periods the statistics pages
+    link with ("the cases behind a number")."""
+
+    status = forms.ChoiceField(label="状态", required=False)
+    identified_in = forms.CharField(label="纳入期间", required=False, max_length=7)
+    eliminated_in = forms.CharField(label="消除期间", required=False, max_length=7)
+
+    def __init__(self, *args, **kwargs):
+        from workflow.selectors import STATUS_GROUPS
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "全部"), *((key, label) for key, (label, _) in STATUS_GROUPS.items())]
+        for name in ("identified_in", "eliminated_in"):
+            self.fields[name].widget.attrs["placeholder"] = "2026-11 / 2026-Q4 / 2026"
+
+    def _clean_period(self, name: str):
+        text = self.cleaned_data.get(name, "").strip()
+        if not text:
+            return None
+        try:
+            period = Period.parse(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return (period.start, period.end)
+
+    def clean_identified_in(self):
+        return self._clean_period("identified_in")
+
+    def clean_eliminated_in(self):
+        return self._clean_period("eliminated_in")
+
+    def filters(self) -> dict:
+        filters = super().filters()
+        data = self.cleaned_data if self.is_valid() else {}
+        filters.update({name: data.get(name) or None for name in ("status", "identified_in", "eliminated_in")})
+        return filters

@@ -21,7 +21,7 @@ from django.db.models.functions import TruncDate
 from fpr import clock
 from fpr.errors import ApplicationError
 from fpr.roles import Role
-from households.models import Division, Member, Relationship
+from households.models import Division, Household, Member, Relationship
 from monitoring.models import (
     ELIMINATION_STAGES,
     IDENTIFICATION_STAGES,
@@ -49,6 +49,17 @@ COUNTY_STAGES = (Stage.COUNTY_APPROVAL, Stage.ELIM_COUNTY)
 # Every stage in which a case waits on someone: identification and risk elimination (风险消除).
 IN_PROCESS_STAGES = (*IDENTIFICATION_STAGES, *ELIMINATION_STAGES)
 
+# Status groups (状态) of the statistics and of the case list's 状态 filter; every case is in exactly one
+# of the first four. "identified" (已纳入监测) is 监测中 + 风险消除: the monitoring objects counted by type
+# and risk category.
+STATUS_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "identifying": ("识别中", IDENTIFICATION_STAGES),
+    "monitoring": ("监测中", (Stage.MONITORING, *ELIMINATION_STAGES)),
+    "eliminated": ("风险消除", (Stage.ELIMINATED,)),
+    "rejected": ("不予纳入", (Stage.REJECTED,)),
+    "identified": ("已纳入监测（监测中+风险消除）", (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)),
+}
+
 # The stages whose cases wait on each role. A village cadre's queue holds drafts, returned cases and
 # notices (running and due) of both procedures; reviewers see only what waits for their own decision.
 QUEUE_STAGES: dict[str, tuple[str, ...]] = {
@@ -66,12 +77,31 @@ def case_list(
     case_type: str | None = None,
     risk: str | None = None,
     stage: str | None = None,
+    status: str | None = None,
+    identified_in: tuple[dt.date, dt.date] | None = None,
+    eliminated_in: tuple[dt.date, dt.date] | None = None,
+    page_rows: bool = False,
 ) -> QuerySet[MonitoringCase]:
     """Cases in the user's subtree, filtered, annotated so that a page of any size costs a fixed
     number of queries: household number, head's name, village name, waiting time and, for a case in
-    notice, the current notice's start and whether it may go to the township today."""
+    notice, the current notice's start and whether it may go to the township today.
+
+    `status` is a key of STATUS_GROUPS; `identified_in` / `eliminated_in` are (first, last) days — the
+    statistics pages link here with them, so the list shows the cases behind a number.
+
+    `page_rows`: for the list pages, which show only the annotated values. The household number and
+    village name are then read by subqueries, which PostgreSQL runs for the page's rows only, instead of
+    joining the household and village: with the join it hashed every household of the county before
+    sorting (a county reviewer's queue on 100,000 households: 27 ms → 5 ms). Callers that read
+    `case.household` (API, exports) keep the join."""
     today = clock.today()
     cases = MonitoringCase.objects.for_user(user)
+    if status in STATUS_GROUPS:
+        cases = cases.filter(stage__in=STATUS_GROUPS[status][1])
+    if identified_in:
+        cases = cases.filter(identified_on__range=identified_in)
+    if eliminated_in:
+        cases = cases.filter(eliminated_on__range=eliminated_in)
     if village:
         cases = cases.filter(village__code__startswith=_division_prefix(village))
     if case_type:
@@ -81,15 +111,20 @@ def case_list(
         cases = cases.filter(risk_categories__code=risk)
     if stage:
         cases = cases.filter(stage=stage)
-    heads = Member.objects.filter(household=OuterRef("household_id"), relationship=Relationship.HEAD)
+    heads = Member.objects.filter(household=OuterRef("household_id"), relationship=Relationship.HEAD).order_by("pk")
     notices = Notice.objects.filter(case=OuterRef("pk")).order_by("-starts_on", "-id")
+    if page_rows:
+        number = Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("number")[:1])
+        village_name = Subquery(Division.objects.filter(pk=OuterRef("village_id")).values("name")[:1])
+    else:
+        cases = cases.select_related("household", "village")
+        number, village_name = F("household__number"), F("village__name")
     return (
-        cases.select_related("household", "village")
-        .prefetch_related("risk_categories")
+        cases.prefetch_related("risk_categories")
         .annotate(
-            household_number=F("household__number"),
+            household_number=number,
             head_name=Subquery(heads.values("name")[:1]),
-            village_name=F("village__name"),
+            village_name=village_name,
             # Whole calendar days (Beijing time) since the case entered its stage.
             waiting=ExpressionWrapper(
                 Value(today, output_field=DateField()) - TruncDate("stage_entered_at"), output_field=DurationField()
@@ -123,7 +158,7 @@ def case_queue(
     stages = queue_stages(user)
     if stage:
         stages = tuple(s for s in stages if s == stage)
-    cases = case_list(user=user, village=village, case_type=case_type, risk=risk)
+    cases = case_list(user=user, village=village, case_type=case_type, risk=risk, page_rows=True)
     return cases.filter(is_open=True, stage__in=stages).order_by("stage_entered_at", "pk")
 
 

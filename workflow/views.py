@@ -48,7 +48,7 @@ from monitoring.views import scoped_case
 from workflow import services
 from workflow.elimination import ELIMINATION
 from workflow.engine import missing_inputs
-from workflow.forms import BulkForm, CaseFilterForm, TransitionForm
+from workflow.forms import BulkForm, CaseFilterForm, CaseListFilterForm, TransitionForm
 from workflow.models import BulkJobStatus, EventAttachment
 from workflow.selectors import (
     bulk_job_for,
@@ -490,8 +490,8 @@ def bulk_job_page(request, job_id: int):
 @login_required
 def case_list_page(request):
     """Every case in the user's jurisdiction (监测中、不予纳入 included), newest first."""
-    form = CaseFilterForm(request.GET or None, villages=_villages(request.user), stages=Stage.values)
-    cases = case_list(user=request.user, **form.filters())
+    form = CaseListFilterForm(request.GET or None, villages=_villages(request.user), stages=Stage.values)
+    cases = case_list(user=request.user, **form.filters(), page_rows=True)
     context = {
         "form": form,
         "page": keyset_page(request, cases, field="created_at", descending=True),

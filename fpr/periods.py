@@ -1,0 +1,70 @@
+"""Statistical periods (统计期间): a month "2026-11", a quarter "2026-Q4" or a year "2026".
+
+Used by the statistics (reports) and by the case list's "identified / eliminated in" filters (workflow),
+so it lives here, left of both.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar period, both ends included. `code` is how it is written in URLs and filters."""
+
+    code: str
+    start: dt.date
+    end: dt.date
+    label: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Period":
+        """Parse "2026-11" (November 2026), "2026-Q4" (October–December) or "2026" (the year); ValueError with a
+        Chinese message otherwise."""
+        text = (text or "").strip()
+        if match := _MONTH.match(text):
+            year, month = int(match[1]), int(match[2])
+            if 1 <= month <= 12 and year >= 2000:
+                start = dt.date(year, month, 1)
+                return cls(f"{year}-{month:02d}", start, _month_end(year, month), f"{year}年{month}月")
+        elif match := _QUARTER.match(text):
+            year, quarter = int(match[1]), int(match[2])
+            if year >= 2000:
+                start = dt.date(year, 3 * quarter - 2, 1)
+                return cls(f"{year}-Q{quarter}", start, _month_end(year, 3 * quarter), f"{year}年第{quarter}季度")
+        elif (match := _YEAR.match(text)) and int(match[1]) >= 2000:
+            year = int(match[1])
+            return cls(str(year), dt.date(year, 1, 1), dt.date(year, 12, 31), f"{year}年")
+        raise ValueError("统计期间格式为 2026-11（月）、2026-Q4（季度）或 2026（年）。")
+
+    @classmethod
+    def month_of(cls, day: dt.date) -> "Period":
+        return cls.parse(f"{day.year}-{day.month:02d}")
+
+    def aware_bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) as aware datetimes in the site's time zone (Beijing): for datetime columns."""
+        tz = timezone.get_default_timezone()
+        start = dt.datetime.combine(self.start, dt.time.min, tzinfo=tz)
+        end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        return start, end
+
+    def previous_months(self, count: int) -> list["Period"]:
+        """The `count` months ending with this period's last month, oldest first."""
+        year, month = self.end.year, self.end.month
+        months = []
+        for _ in range(count):
+            months.append(Period.parse(f"{year}-{month:02d}"))
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        return months[::-1]
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
