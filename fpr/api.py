@@ -37,3 +37,27 @@ def exception_handler(exc, context):
         else:
             exc = exceptions.ValidationError({"detail": exc.messages})
     return drf_exception_handler(exc, context)
+
+
+def _api_or_page(request, page_view, status_code: int, detail: str, exception):
+    from django.http import JsonResponse
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail}, status=status_code, json_dumps_params={"ensure_ascii": False})
+    return page_view(request, exception)
+
+
+def not_found(request, exception=None):
+    """handler404: an address under /api/ that no route matches (say, a transition name with capitals)
+    answers in the API's error shape, not with the HTML page."""
+    from django.views.defaults import page_not_found
+
+    return _api_or_page(request, page_not_found, 404, "接口地址不存在。", exception)
+
+
+def bad_request(request, exception=None):
+    """handler400: a request Django refuses before any view (too many fields, a body over the size
+    limit …) answers in the API's error shape under /api/."""
+    from django.views.defaults import bad_request as page_bad_request
+
+    return _api_or_page(request, page_bad_request, 400, "请求无效。", exception)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import reverse
 
+from fpr.broker import broker_available
 from fpr.roles import CASE_READERS, Role
 
 
@@ -28,4 +29,6 @@ def navigation(request):
         if user.is_staff or user.has_role(Role.ADMINISTRATOR):
             items.append(("系统管理", reverse("admin:index")))
         items.append(("接口文档", reverse("api-docs")))
-    return {"nav_items": items, "demo_mode": settings.DEMO_MODE}
+    # Only signed-in pages say that background jobs wait; the login page does not ask the broker.
+    jobs_delayed = bool(items) and not broker_available()
+    return {"nav_items": items, "demo_mode": settings.DEMO_MODE, "background_jobs_delayed": jobs_delayed}

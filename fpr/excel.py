@@ -44,8 +44,8 @@ def write_rejected_rows(path: str, *, upload, rows: Iterable[tuple]) -> int:
             title_cell.font = bold
             sheet.append([title_cell])
             cells = []
-            for text in header:
-                cell = WriteOnlyCell(sheet, value=text)
+            for text in header:  # the file's own header row is the uploader's text too
+                cell = WriteOnlyCell(sheet, value=safe_text(text))
                 cell.font, cell.fill = bold, fill
                 cells.append(cell)
             sheet.append(cells)

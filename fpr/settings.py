@@ -5,6 +5,7 @@ Defaults are for the demo: an embedded SQLite database and Celery running tasks 
 SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
 """
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -60,6 +61,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "simple_history",
+    "axes",
+    "csp",
+    "drf_spectacular_sidecar",
     "fpr",
     "households",
     "monitoring",
@@ -70,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fpr.urls"
@@ -112,10 +119,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "households.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "fpr.passwords.CharacterKindsValidator", "OPTIONS": {"kinds": 3}},
 ]
+# django-axes first: a login attempt against a locked account is refused before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Login throttling: after this many failed logins for one account from one address, that pair is locked
+# for the cool-off time (the lockout page says so in Chinese; an administrator can unlock in the admin).
+AXES_FAILURE_LIMIT = int(os.environ.get("FPR_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("FPR_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -150,6 +169,23 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): only this site's own scripts, no inline script, no framing. Inline
+# style attributes are allowed (the Django admin uses them); everything is served from here — no CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 # HTTPS settings apply when the site is served over TLS (behind a proxy that sets the header).
 HTTPS = env_bool("HTTPS", not DEBUG and not DEMO_MODE and not TESTING)
 SESSION_COOKIE_SECURE = HTTPS
@@ -179,6 +215,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "防止返贫动态监测和帮扶 case management. Every endpoint is scoped to the caller's division.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs page are for signed-in users only: no map of the API for strangers.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The docs page's Swagger UI from the installed sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Two choice sets share the field name "status": name their enums after the models.
     "ENUM_NAME_OVERRIDES": {
@@ -200,11 +242,33 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Task outcomes are in the database (upload status, BulkJob, JobRun), never read from the result
+# store; ignoring results also spares every .delay() a pub/sub subscription to Redis, which while
+# Redis is down retries for 20 s and leaves the web process's result consumer broken.
+CELERY_TASK_IGNORE_RESULT = True
+# Redis down (issue #7): a request that queues a job gives up within about two seconds instead of
+# hanging; what it queued stays QUEUED in the database for the scheduled job (comparison_pending).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    # A task taken by a worker that was killed (kill -9, lost machine) is unacknowledged (acks_late):
+    # Redis hands it out again after this many seconds. Longer than the longest run (a million-row
+    # comparison takes under a minute) and the largest retry backoff (retry_backoff_max, 600 s); a task
+    # handed out twice anyway is harmless — comparison_run locks the upload, bulk jobs are claimed once.
+    "visibility_timeout": int(os.environ.get("FPR_BROKER_VISIBILITY_TIMEOUT", "1800")),
+}
 
 # Cache: progress of running comparisons and exports, shared by web and worker processes through Redis.
 # The key prefix is the database name, so test runs on separate databases never read each other's keys.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Short timeouts: while Redis is down a progress read fails fast (and is ignored) instead of hanging.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

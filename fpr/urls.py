@@ -1,13 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fpr import views
 from fpr.forms import LoginForm
 from fpr.roles import Role
 from households import views as household_views
 from households.demo import DEMO_PASSWORD, DEMO_USERS
+
+# Under /api/ an unmatched address or a refused request answers with the API's JSON error shape.
+handler404 = "fpr.api.not_found"
+handler400 = "fpr.api.bad_request"
 
 admin.site.site_header = "防返贫动态监测和帮扶系统 · 管理后台"
 admin.site.site_title = "fpr 管理后台"
@@ -38,6 +43,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("api/v1/", include("fpr.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -1,22 +1,11 @@
 import logging
 
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+from fpr.broker import broker_available
+
 logger = logging.getLogger(__name__)
-
-
-def broker_available() -> bool:
-    """Whether background jobs can be queued now (always true when tasks run in-process)."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return True
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
 
 
 def healthz(request):

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from fpr.roles import Role
 from households import services
 from households.models import (
     HOUSEHOLD_FIELDS,
@@ -24,6 +25,7 @@ from households.models import (
     Member,
     MonitoringLine,
     Relationship,
+    SensitiveAccess,
     User,
 )
 
@@ -128,6 +130,17 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="角色")
     def role_list(self, obj: User) -> str:
         return "、".join(obj.role_labels) or "—"
+
+    actions = ["revoke_api_tokens"]
+
+    @admin.action(description="撤销所选用户的 API 令牌")
+    def revoke_api_tokens(self, request, queryset):
+        """A lost phone or a departed officer: their API token stops working at once (they can still log
+        in to the pages unless the account is also deactivated)."""
+        from rest_framework.authtoken.models import Token
+
+        deleted, _ = Token.objects.filter(user__in=queryset).delete()
+        self.message_user(request, f"已撤销 {deleted} 个 API 令牌。")
 
 
 # --------------------------------------------------------------------------- households and members
@@ -253,3 +266,32 @@ class MonitoringLineAdmin(SimpleHistoryAdmin):
             return qs
         # An administrator sets the line of their own province only.
         return qs.filter(province__code__startswith=(request.user.jurisdiction_prefix or "-")[:2])
+
+
+@admin.register(SensitiveAccess)
+class SensitiveAccessAdmin(admin.ModelAdmin):
+    """完整信息查看记录: read-only, for administrators, scoped to their subtree."""
+
+    list_display = ["at", "user", "household", "via", "reason"]
+    list_filter = ["via"]
+    search_fields = ["user__username", "user__full_name", "household__number"]
+    list_select_related = ["user", "household"]
+    date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or request.user.has_role(Role.ADMINISTRATOR)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)

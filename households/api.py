@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from fpr.api import ErrorSerializer
 from fpr.pagination import KeysetPagination
 from households import services
 from households.filters import DivisionFilter, HouseholdFilter, IncomeItemFilter, MemberFilter
@@ -22,8 +23,8 @@ from households.serializers import (
     DivisionSerializer,
     HouseholdCreateSerializer,
     HouseholdDetailSerializer,
-    HouseholdInputSerializer,
     HouseholdSerializer,
+    HouseholdUpdateSerializer,
     IncomeItemCreateSerializer,
     IncomeItemSerializer,
     IncomeItemUpdateSerializer,
@@ -43,10 +44,26 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     a service and answer with the output serializer."""
 
     def get_serializer_context(self) -> dict:
+        """Full ID numbers and bank accounts only when asked for (`?reveal=1`) by a holder of
+        households.view_sensitive; every household shown in full is logged (finalize_response)."""
         context = super().get_serializer_context()
         user = getattr(self.request, "user", None)
-        context["show_sensitive"] = bool(user and user.has_perm("households.view_sensitive"))
+        asked = self.request is not None and self.request.query_params.get("reveal") == "1"
+        context["show_sensitive"] = bool(asked and user and user.has_perm("households.view_sensitive"))
+        context["revealed_households"] = set()
         return context
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        self._revealed = serializer.context.get("revealed_households")
+        return serializer
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        revealed = getattr(self, "_revealed", None)
+        if revealed and 200 <= response.status_code < 300:
+            households = list(Household.objects.filter(pk__in=revealed))
+            services.sensitive_access_record(user=request.user, households=households, via="接口")
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def validated(self, serializer_class, *, instance=None, partial: bool = False) -> dict:
         serializer = serializer_class(
@@ -135,21 +152,22 @@ class HouseholdViewSet(RegistryViewSet):
 
     @extend_schema(
         summary="修改农户信息",
-        request=HouseholdInputSerializer,
+        request=HouseholdUpdateSerializer,
         parameters=[YEAR_PARAMETER],
-        responses=HouseholdDetailSerializer,
+        responses={200: HouseholdDetailSerializer, 409: ErrorSerializer},
     )
     def update(self, request, pk=None, partial: bool = False):
         household = self.get_object()
-        data = self.validated(HouseholdInputSerializer, instance=household, partial=partial)
-        services.household_update(user=request.user, household=household, data=data)
+        data = self.validated(HouseholdUpdateSerializer, instance=household, partial=partial)
+        version = data.pop("version", None)
+        services.household_update(user=request.user, household=household, data=data, version=version)
         return self.output(household)
 
     @extend_schema(
         summary="修改农户部分信息",
-        request=HouseholdInputSerializer,
+        request=HouseholdUpdateSerializer,
         parameters=[YEAR_PARAMETER],
-        responses=HouseholdDetailSerializer,
+        responses={200: HouseholdDetailSerializer, 409: ErrorSerializer},
     )
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)

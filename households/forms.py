@@ -59,6 +59,19 @@ class HouseholdForm(forms.Form):
         return {name: self.cleaned_data[name] for name in HOUSEHOLD_FORM_FIELDS}
 
 
+class HouseholdEditForm(HouseholdForm):
+    """The edit page also carries the version it showed, so a save based on an older one is refused.
+    (Not required, like the API's: a post without it — a script — is applied to the current version.)"""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "version" in self.errors:  # a hidden field: say it where the user looks
+            self.add_error(None, "页面已过期，请刷新后重新修改。")
+        return cleaned
+
+
 class MemberForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

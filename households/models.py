@@ -3,6 +3,7 @@
 from decimal import Decimal
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -141,9 +142,13 @@ class Household(TimeStampedModel):
         blank=True,
         validators=[RegexValidator(r"^\d{10,30}$", "银行账号应为10到30位数字。")],
     )
+    # Optimistic lock of the edit page and the API: household_update refuses a save based on an older
+    # version, so two cadres editing the same household never silently overwrite each other.
+    version = models.PositiveIntegerField("版本号", default=1, db_default=1, editable=False)
 
     objects = HouseholdQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The version is bookkeeping, not a change a user made: kept out of the change history.
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = verbose_name_plural = "农户"
@@ -482,3 +487,33 @@ class MonitoringLine(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.province} {self.year}年 {self.amount}元"
+
+
+# --------------------------------------------------------------------------- personal data access log
+
+
+class SensitiveAccessQuerySet(ScopedQuerySet):
+    division_field = "household__village__code"
+
+
+class SensitiveAccess(models.Model):
+    """完整信息查看记录: a user with households.view_sensitive asked to see a household's full ID numbers
+    and bank account (on its page or through the API). Everything else shows them masked."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="查看人", on_delete=models.PROTECT, related_name="+"
+    )
+    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField("查看时间")
+    via = models.CharField("途径", max_length=16)  # 页面 / 接口
+    reason = models.CharField("查看事由", max_length=128, blank=True)
+
+    objects = SensitiveAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "完整信息查看记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["household", "at"]), models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.at:%Y-%m-%d %H:%M}"

@@ -29,6 +29,10 @@ class MaskedOutputSerializer(serializers.ModelSerializer):
             for name in SENSITIVE_FIELDS:
                 if data.get(name):
                     data[name] = mask_id_number(data[name])
+        elif (revealed := self.context.get("revealed_households")) is not None and any(
+            data.get(name) for name in SENSITIVE_FIELDS
+        ):
+            revealed.add(getattr(instance, "household_id", None) or instance.pk)  # logged by the view
         return data
 
 
@@ -161,6 +165,7 @@ class HouseholdSerializer(MaskedOutputSerializer):
             "guarantees_unmet",
             "created_at",
             "updated_at",
+            "version",
         )
         read_only_fields = fields
 
@@ -183,6 +188,17 @@ class HouseholdInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Household
         fields = HOUSEHOLD_INPUT_FIELDS
+
+
+class HouseholdUpdateSerializer(HouseholdInputSerializer):
+    # Optional for clients written before it existed; a client that sends it gets 409 instead of
+    # overwriting someone else's change.
+    version = serializers.IntegerField(
+        required=False, min_value=1, label="版本号", help_text="读取时的 version；他人已修改时返回 409"
+    )
+
+    class Meta(HouseholdInputSerializer.Meta):
+        fields = (*HOUSEHOLD_INPUT_FIELDS, "version")
 
 
 class HouseholdCreateSerializer(HouseholdInputSerializer):

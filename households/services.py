@@ -5,7 +5,10 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.timezone import localtime
 
+from fpr import clock
+from fpr.errors import ConflictError
 from fpr.roles import REGISTRY_EDITORS, Level
 from households.id_numbers import normalize_id_number, parse_disability_certificate
 from households.models import (
@@ -20,6 +23,7 @@ from households.models import (
     IncomeKind,
     Member,
     Relationship,
+    SensitiveAccess,
 )
 
 
@@ -158,15 +162,31 @@ def _format_member_error(error: dict) -> str:
 
 
 @transaction.atomic
-def household_update(*, user, household: Household, data: dict) -> Household:
+def household_update(*, user, household: Household, data: dict, version: int | None = None) -> Household:
+    """Change the household's own fields. `version` is the one the editor's page (or API client) read:
+    when someone saved in between, nothing is saved and ConflictError says who and when. Without it
+    (the admin, scripts) the change is applied to the current version."""
     ensure_can_edit_registry(user=user, village=household.village)
+    # The row lock makes check-and-increment one step: of two saves based on the same version, the
+    # second waits here and then sees the first's version (no lost update).
     household = Household.objects.select_for_update().get(pk=household.pk)
+    if version is not None and version != household.version:
+        raise ConflictError(f"该农户信息已被他人修改（{_last_change(household)}），请刷新后重新修改。")
     for field, value in data.items():
         if field in HOUSEHOLD_FIELDS:
             setattr(household, field, value)
     household.full_clean()
+    household.version += 1
     household.save()
     return household
+
+
+def _last_change(household: Household) -> str:
+    record = household.history.select_related("history_user").order_by("-history_date", "-history_id").first()
+    if record is None:
+        return f"当前为第{household.version}版"
+    who = f"{record.history_user} " if record.history_user else ""
+    return f"{who}于 {localtime(record.history_date):%Y-%m-%d %H:%M} 保存"
 
 
 @transaction.atomic
@@ -236,3 +256,18 @@ def account_items_set(
             elif item.amount != amount:
                 item.amount = amount
                 item.save(update_fields=["amount", "updated_at"])
+
+
+# --------------------------------------------------------------------------- personal data
+
+
+def sensitive_access_record(*, user, households: list, via: str, reason: str = "") -> None:
+    """Let `user` see these households' full ID numbers and bank account, and log it (who, whose, when).
+    Only holders of households.view_sensitive; everyone else sees masked values everywhere."""
+    if not user.has_perm("households.view_sensitive"):
+        raise PermissionDenied("您没有查看完整身份证号和银行账号的权限。")
+    now = clock.now()
+    SensitiveAccess.objects.bulk_create(
+        SensitiveAccess(user=user, household=household, at=now, via=via, reason=reason[:128])
+        for household in households
+    )

@@ -16,10 +16,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from fpr.errors import ConflictError
 from households import services
 from households.forms import (
     HOUSEHOLD_FORM_FIELDS,
     MEMBER_FORM_FIELDS,
+    HouseholdEditForm,
     HouseholdFilterForm,
     HouseholdForm,
     IncomeForm,
@@ -153,7 +155,7 @@ def _page_query(request, **cursor) -> str:
 
 
 @login_required
-def household_detail(request, pk: int):
+def household_detail(request, pk: int, *, revealed: bool = False):
     household = _scoped_household(request, pk)
     years = income_years(household=household)
     year = _year(request.GET.get("year"), default=years[0])
@@ -166,6 +168,8 @@ def household_detail(request, pk: int):
         "members": household.members.all(),
         "can_edit": can_edit_registry(request.user, household.village),
         "can_view_sensitive": request.user.has_perm("households.view_sensitive"),
+        # Full ID numbers and bank account only after the user asked (and it was logged).
+        "revealed": revealed,
         "year": year,
         "years": years,
         "summary": summary,
@@ -175,6 +179,17 @@ def household_detail(request, pk: int):
         "history": household_history(household=household),
     }
     return render(request, "households/detail.html", context)
+
+
+@login_required
+@require_POST
+def household_reveal(request, pk: int):
+    """查看完整信息: the household page again with full ID numbers and bank account, logged first."""
+    household = _scoped_household(request, pk)
+    services.sensitive_access_record(
+        user=request.user, households=[household], via="页面", reason=request.POST.get("reason", "")
+    )
+    return household_detail(request, pk, revealed=True)
 
 
 def _guarantees(household: Household) -> list[tuple[str, bool, str]]:
@@ -228,12 +243,17 @@ def household_create(request):
 def household_edit(request, pk: int):
     household = _scoped_household(request, pk)
     services.ensure_can_edit_registry(user=request.user, village=household.village)
-    form = HouseholdForm(request.POST or None, initial=model_to_dict(household, fields=HOUSEHOLD_FORM_FIELDS))
+    initial = {**model_to_dict(household, fields=HOUSEHOLD_FORM_FIELDS), "version": household.version}
+    form = HouseholdEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.household_update(user=request.user, household=household, data=form.service_data())
+            services.household_update(
+                user=request.user, household=household, data=form.service_data(), version=form.cleaned_data["version"]
+            )
         except ValidationError as exc:
             apply_service_errors(exc, form)
+        except ConflictError as exc:  # another cadre saved this household after this page was opened
+            form.add_error(None, exc.message)
         else:
             messages.success(request, "农户信息已保存。")
             return redirect("households:detail", pk=household.pk)

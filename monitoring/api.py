@@ -189,8 +189,8 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
-        user = getattr(self.request, "user", None)
-        context["show_sensitive"] = bool(user and user.has_perm("households.view_sensitive"))
+        # Masked for everyone; full numbers come from /households/?reveal=1, which logs the viewing.
+        context["show_sensitive"] = False
         context["now"] = clock.now()
         return context
 

@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import zipfile
+from calendar import isleap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -30,7 +31,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils.timezone import localtime
 
 from fpr import clock
@@ -138,8 +139,31 @@ def upload_create(*, user, department: str, period: str, file, encoding: str = "
     return upload
 
 
+STALLED_AFTER = dt.timedelta(minutes=1)
+
+
+def comparison_requeue_stalled(upload: DepartmentUpload) -> bool:
+    """Queue again an upload still QUEUED a minute after it was made with no run in progress — its
+    message was most likely never sent (broker down) — at most once in five minutes. Asked by the upload
+    page; a duplicate does no harm (the run locks the upload and skips it once done)."""
+    from fpr.broker import broker_available
+
+    if upload.status != UploadStatus.QUEUED or clock.now() - upload.updated_at < STALLED_AFTER:
+        return False
+    try:
+        if cache.get(_progress_key(upload.pk)) or not cache.add(f"upload-requeued:{upload.pk}", True, timeout=300):
+            return False
+    except Exception:  # noqa: BLE001 — the cache is Redis too: down means no requeue now
+        return False
+    if not broker_available():
+        return False
+    comparison_enqueue(upload.pk)
+    return True
+
+
 def comparison_enqueue(upload_id: int) -> None:
-    """Queue the run. If the broker is down the upload stays QUEUED; the monthly job picks it up."""
+    """Queue the run. If the broker is down the upload stays QUEUED: the upload page queues it again
+    once the broker is back, and the monthly job runs whatever is still queued."""
     from monitoring.tasks import run_comparison
 
     try:
@@ -366,16 +390,24 @@ _DATE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?$")
 _PRODUCTS = [{str(d): d * w for d in range(10)} for w in _WEIGHTS]
 
 
-def id_number_problem(number: str) -> str:
-    """The reason an ID number is invalid, or "" — GB 11643 shape, birth date and check digit; written
-    for speed (this runs once per row of a million-row file)."""
+def id_number_problem(number: str, today: str = "") -> str:
+    """The reason an ID number is invalid, or "" — GB 11643 shape, birth date (a real day, not after
+    `today`, "YYYYMMDD") and check digit; written for speed (this runs once per row of a million-row
+    file). Agrees with households.id_numbers.parse_id_number (a property test proves it)."""
     if len(number) != 18:
         return f"身份证号应为18位，当前为{len(number)}位" if number else "身份证号为空"
     if not _DIGITS.issuperset(number[:17]) or number[17] not in _CHECK:
         return "身份证号前17位应为数字，最后一位为数字或X"
     year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
-    if year < 1880 or not 1 <= month <= 12 or not 1 <= day <= _DAYS[month] or (month == 2 and day == 29 and year % 4):
+    if (
+        year < 1880
+        or not 1 <= month <= 12
+        or not 1 <= day <= _DAYS[month]
+        or (month == 2 and day == 29 and not isleap(year))
+    ):
         return "身份证号中的出生日期无效"
+    if number[6:14] > (today or clock.today().strftime("%Y%m%d")):
+        return "身份证号中的出生日期晚于今天"
     if _CHECK[sum(map(dict.__getitem__, _PRODUCTS, number[:17])) % 11] != number[17]:
         return "身份证号校验位错误"
     return ""
@@ -438,6 +470,7 @@ class RowChecker:
         }
         rule = source.grade
         self.grade_position = self.position.get(rule.column) if rule.column else None
+        self.today = clock.today().strftime("%Y%m%d")
 
     def check(self, row) -> CheckedRow:
         raw_id = row[self.id_position] if self.id_position < len(row) else ""
@@ -449,7 +482,7 @@ class RowChecker:
             reasons.append("身份证号被保存为数字，末几位已丢失；请把该列设为“文本”格式后重新导出")
         else:
             id_number = (raw_id or "").strip().replace(" ", "").upper()
-            problem = id_number_problem(id_number)
+            problem = id_number_problem(id_number, self.today)
             if problem:
                 columns.append("身份证号")
                 reasons.append(problem)
@@ -603,9 +636,14 @@ def comparison_run(upload_id: int) -> DepartmentUpload:
             _run(upload)
     except FileProblem as problem:
         return _fail(upload_id, str(problem))
+    except (OperationalError, InterfaceError):
+        # The database went away (restart, failover): the transaction is gone, the upload is still
+        # queued, and the task's retry with backoff runs it again from the start.
+        logger.warning("comparison of upload %s interrupted by a database error; it stays queued", upload_id)
+        raise
     except Exception:
         logger.exception("comparison of upload %s failed", upload_id)
-        _fail(upload_id, "比对过程中出现系统错误，本次未产生任何预警，系统将自动重试；如仍失败请联系管理员。")
+        _fail(upload_id, "比对过程中出现系统错误，本次未产生任何预警；请点击“重新比对”，如仍失败请联系管理员。")
         raise
     finally:
         progress_clear(upload_id)
@@ -739,7 +777,12 @@ def rejected_report_ready(upload: DepartmentUpload) -> bool:
         if upload.rows_rejected > REPORT_INLINE_ROWS and not settings.CELERY_TASK_ALWAYS_EAGER:
             from monitoring.tasks import build_rejected_report
 
-            build_rejected_report.delay(upload.pk)
+            try:
+                build_rejected_report.delay(upload.pk)
+            except Exception:  # noqa: BLE001 — broker unavailable: the page says the report is not ready yet
+                if settings.CELERY_TASK_ALWAYS_EAGER:
+                    raise
+                logger.warning("could not queue the rejected-rows report of upload %s", upload.pk)
             return False
         upload.rejected_report = rejected_report_build(upload.pk).rejected_report
     return bool(upload.rejected_report)

@@ -93,6 +93,7 @@ def upload_create(request):
 @login_required
 def upload_detail(request, pk: int):
     upload = _scoped_upload(request, pk)
+    comparison.comparison_requeue_stalled(upload)  # never queued while the broker was down: queue it now
     figures = comparison.upload_progress(upload)
     preview = [
         (row, mask_id_number(row.id_number))

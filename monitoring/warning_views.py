@@ -70,7 +70,8 @@ def warning_list_page(request):
         "status": filters["status"],
         "is_filtered": form.is_filtered,
         "show_village": len(request.user.jurisdiction_prefix or "") < 12,
-        "show_sensitive": request.user.has_perm("households.view_sensitive"),
+        # Masked for everyone: full numbers are seen on the household page, on request, and logged.
+        "show_sensitive": False,
     }
     return render(request, "monitoring/warning_list.html", context)
 
@@ -113,7 +114,7 @@ def _detail_page(request, warning: RiskWarning, *, bound: dict | None = None):
     """Render the warning page; `bound` holds the form just posted (with its errors), by action."""
     bound = bound or {}
     user = request.user
-    show_sensitive = user.has_perm("households.view_sensitive")
+    show_sensitive = False  # masked for everyone (the household page reveals on request, logged)
     open_case = open_case_of(warning)
     may_act = _may_act(user, warning)
     context = {

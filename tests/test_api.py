@@ -86,14 +86,20 @@ def test_unknown_token_is_refused(household_a):
     assert "令牌" in response.json()["detail"]
 
 
-def test_schema_and_docs_are_served(api):
-    schema = api().get("/api/schema/")
-    docs = api().get("/api/docs/")
+def test_schema_and_docs_are_served_to_signed_in_users(api, client, cadre_a):
+    schema = api(cadre_a).get("/api/schema/")
+    client.force_login(cadre_a)
+    docs = client.get("/api/docs/")
 
     assert schema.status_code == 200
     assert b"/api/v1/households/" in schema.content
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_schema_and_docs_are_not_served_to_strangers(api, client):
+    assert api().get("/api/schema/").status_code == 401
+    assert client.get("/api/docs/").status_code == 302
 
 
 # --------------------------------------------------------------------------- jurisdiction
@@ -440,19 +446,35 @@ def test_cadre_sees_masked_id_numbers_and_bank_account(api, cadre_a, household_a
     assert member["id_number"] == mask_id_number(head.id_number)
 
 
-def test_county_reviewer_sees_full_id_numbers(api, county_reviewer, household_a):
+def test_county_reviewer_sees_full_id_numbers_only_when_asked_and_logged(api, county_reviewer, household_a):
+    from households.models import SensitiveAccess
+
     household_a.bank_account = "6228480012345678901"
     household_a.save()
     head = head_of(household_a)
     client = api(county_reviewer)
 
-    row = client.get(HOUSEHOLDS).json()["results"][0]
-    member = client.get(f"{MEMBERS}{head.pk}/").json()
+    masked = client.get(HOUSEHOLDS).json()["results"][0]
+    assert masked["head_id_number"] != head.id_number and "*" in masked["bank_account"]
+    assert not SensitiveAccess.objects.exists()
+
+    row = client.get(HOUSEHOLDS, {"reveal": "1"}).json()["results"][0]
+    member = client.get(f"{MEMBERS}{head.pk}/", {"reveal": "1"}).json()
 
     assert row["head_id_number"] == head.id_number
     assert row["bank_account"] == "6228480012345678901"
     assert member["id_number"] == head.id_number
     assert member["sex"] in ("男", "女")
+    log = SensitiveAccess.objects.order_by("pk")
+    assert [(a.user, a.household, a.via) for a in log] == [(county_reviewer, household_a, "接口")] * 2
+
+
+def test_reveal_is_refused_without_the_permission(api, cadre_a, household_a):
+    from households.models import SensitiveAccess
+
+    head = head_of(household_a)
+    member = api(cadre_a).get(f"{MEMBERS}{head.pk}/", {"reveal": "1"}).json()
+    assert member["id_number"] != head.id_number and not SensitiveAccess.objects.exists()
     assert member["birth_date"] == head.birth_date.isoformat()
 
 

@@ -194,6 +194,9 @@ def test_cadre_adds_the_missing_measure_and_the_blocking_rule_clears(
         submit(phone, "#visit-form button[type=submit]")
         assert "走访记录已保存" in phone.inner_text(".messages")
         assert phone.locator("#visits .photos img").count() == 1
+        # The thumbnail loads lazily: bring it into view, then it must decode (the photo is served).
+        phone.locator("#visits .photos img").scroll_into_view_if_needed()
+        phone.wait_for_function("document.querySelector('#visits .photos img').complete")
         assert phone.evaluate("document.querySelector('#visits .photos img').naturalWidth") == 160
         shot(phone, "phone-6-visits", "visits")
 

@@ -140,6 +140,23 @@ def test_case_history_lists_field_changes(client, case_a, walker, cadre_a):
     assert ("当前环节", "提交申请", "入户核实") in changes
 
 
+def test_case_history_shows_risk_changes_in_a_fixed_number_of_queries(client, case_a, cadre_a):
+    """Risk categories are a many-to-many: their history is read in one query, not two per change."""
+    from monitoring.selectors import case_history
+    from monitoring.services import case_update_application
+
+    case_update_application(user=cadre_a, case=case_a, risk_categories=["illness", "disability"])
+    with CaptureQueriesContext(connection) as few:
+        case_history(case=case_a)
+    for note in ("一", "二", "三", "四"):
+        case_update_application(user=cadre_a, case=case_a, description=f"补充情况{note}")
+    with CaptureQueriesContext(connection) as many:
+        history = case_history(case=case_a)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    changes = [change for entry in history for change in entry.changes]
+    assert ("风险类型", "因病", "因病、因残") in changes
+
+
 # --------------------------------------------------------------------------- application and records
 
 

@@ -17,7 +17,7 @@ from django.test import Client
 from assistance.models import AssistancePlan, Effect, MeasureStatus
 from assistance.rules import PROPOSAL, elimination_check, evaluate, load_facts_many
 from assistance.services import measure_add
-from conftest import PASSWORD, member_data
+from conftest import member_data
 from households.models import IncomeKind, Member, Relationship
 from households.services import account_items_set, household_update
 from monitoring import jobs
@@ -512,7 +512,7 @@ def test_default_schedules_exist_for_every_job_in_beijing_time(db):
 
 def client_for(user):
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

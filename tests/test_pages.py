@@ -159,10 +159,27 @@ def test_detail_shows_members_with_sex_birth_date_and_masked_id(client, cadre_a,
     assert head.sex in content
 
 
-def test_detail_shows_full_id_to_a_role_allowed_sensitive_data(client, county_reviewer, household_a):
+def test_full_id_numbers_are_shown_on_request_and_logged(client, county_reviewer, cadre_a, household_a):
+    from households.models import SensitiveAccess
+
     head = household_a.members.get(relationship=Relationship.HEAD)
-    content = login(client, county_reviewer).get(reverse("households:detail", args=[household_a.pk])).content
-    assert head.id_number in content.decode()
+    page = login(client, county_reviewer).get(reverse("households:detail", args=[household_a.pk])).content.decode()
+    assert head.id_number not in page and "查看完整信息（将被记录）" in page
+    reveal = reverse("households:reveal", args=[household_a.pk])
+    shown = client.post(reveal, {"reason": "核对补贴发放账户"}).content.decode()
+    assert head.id_number in shown and "本次查看已记录" in shown
+    access = SensitiveAccess.objects.get()
+    assert (access.user, access.household, access.via, access.reason) == (
+        county_reviewer,
+        household_a,
+        "页面",
+        "核对补贴发放账户",
+    )
+    # A village cadre has no such permission: no button, and the request is refused.
+    page = login(client, cadre_a).get(reverse("households:detail", args=[household_a.pk])).content.decode()
+    assert "查看完整信息" not in page
+    assert client.post(reveal, {"reason": "x"}).status_code == 403
+    assert SensitiveAccess.objects.count() == 1
 
 
 def test_detail_highlights_unmet_guarantees(client, cadre_a, household_a):

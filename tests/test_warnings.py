@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD, make_user, member_data
+from conftest import make_user, member_data
 from fpr.errors import ApplicationError, ConflictError
 from fpr.roles import Department, Role
 from households.id_numbers import mask_id_number
@@ -68,7 +68,7 @@ def client_for(user):
     from django.test import Client
 
     client = Client()
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

@@ -1,11 +1,15 @@
 """The one service that moves a case between stages, and what builds on it (objections, bulk)."""
 
+import datetime as dt
 import logging
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from fpr import clock
+from fpr.broker import broker_available
 from fpr.errors import ApplicationError, ConflictError
 from fpr.roles import Level
 from fpr.uploads import validate_attachment
@@ -209,14 +213,41 @@ def _run_bulk(*, user, case_ids, transition, inputs, progress=None) -> dict:
 
 def bulk_job_start(*, user, case_ids: list[int], transition: str, inputs: dict) -> BulkJob:
     """Queue a bulk action as a background job; the queue page shows its progress."""
-    from workflow.tasks import run_bulk_job
-
     ensure_bulk_transition(transition)
     job = BulkJob.objects.create(
         user=user, transition=transition, inputs=inputs, case_ids=list(case_ids), total=len(case_ids)
     )
-    transaction.on_commit(lambda: run_bulk_job.delay(job.pk))
+    transaction.on_commit(lambda: bulk_job_enqueue(job.pk))
     return job
+
+
+def bulk_job_enqueue(job_id: int) -> bool:
+    """Queue the job's run. With the broker down the job stays QUEUED — pages say background jobs are
+    delayed — and its progress page queues it again once the broker is back (bulk_job_requeue_stalled)."""
+    from workflow.tasks import run_bulk_job
+
+    try:
+        run_bulk_job.delay(job_id)
+    except Exception:  # noqa: BLE001 — broker unavailable: the job is kept, only delayed
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        logger.warning("could not queue bulk job %s; it stays queued", job_id)
+        return False
+    return True
+
+
+BULK_JOB_STALLED_AFTER = dt.timedelta(minutes=1)
+
+
+def bulk_job_requeue_stalled(*, job: BulkJob) -> bool:
+    """Queue again a job still QUEUED a minute after it was started — its message was most likely never
+    sent (broker down) — at most once in five minutes. A duplicate does no harm: bulk_job_run claims
+    the job once."""
+    if job.status != BulkJobStatus.QUEUED or clock.now() - job.created_at < BULK_JOB_STALLED_AFTER:
+        return False
+    if not broker_available() or not cache.add(f"bulk-job-requeued:{job.pk}", True, timeout=300):
+        return False
+    return bulk_job_enqueue(job.pk)
 
 
 def bulk_job_run(*, job_id: int) -> BulkJob:

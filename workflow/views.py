@@ -477,6 +477,7 @@ def bulk_job_page(request, job_id: int):
     job = bulk_job_for(user=request.user, job_id=job_id)
     if job is None:
         raise Http404
+    services.bulk_job_requeue_stalled(job=job)  # never queued while the broker was down: queue it now
     label = transition_label(job.transition)
     context = {
         "job": job,

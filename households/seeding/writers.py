@@ -67,7 +67,8 @@ class _CopyTable:
         table = model._meta.db_table
         self.copy_sql = f"COPY {table} ({', '.join(fields[a].column for a in copied)}) FROM STDIN"
         # history_date, history_change_reason, history_type '+' (created), history_user_id NULL.
-        all_columns = ", ".join(f.column for f in fields.values())
+        kept = {f.attname for f in model.history.model._meta.concrete_fields}  # history may exclude fields
+        all_columns = ", ".join(f.column for f in fields.values() if f.attname in kept)
         scope = "id" if model is Household else "household_id"
         self.history_sql = (
             f"INSERT INTO {model.history.model._meta.db_table} ({all_columns}, {', '.join(HISTORY_COLUMNS)}) "
