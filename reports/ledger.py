@@ -14,13 +14,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import islice
+from itertools import chain, islice
 
+from django.db import connection, connections
 from django.db.models import Count, Q, Sum
 
 from assistance.models import Measure
 from fpr import clock
 from fpr.excel import safe_text
+from fpr.prefetch import chunked, prefetched
 from households.id_numbers import mask_id_number
 from households.models import TRANSFER_KINDS, Division, IncomeItem, IncomeKind, Member, MonitoringLine, Relationship
 from monitoring.models import CaseType, Channel, MonitoringCase, RiskCategory, RiskColour, Stage
@@ -228,9 +230,18 @@ def ledger_rows(*, user, filters: dict, unmasked: bool, chunk: int = CHUNK) -> I
             )
 
 
+def _among(queryset, field: str, column: str, ids: list[int]):
+    """`field IN ids` for one chunk of the ledger. Django prepares each value of an `__in` list one by
+    one (2,000 values × 5 queries × 50 chunks: 2.5 s of a 100,000-row ledger); on PostgreSQL the list
+    goes as one array parameter instead, `column` being "table"."column" as the query names it."""
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{field}__in": ids})
+    return queryset.extra(where=[f"{column} = ANY(%s)"], params=[ids])
+
+
 def _members(household_ids: list[int]) -> tuple[dict, dict]:
     sizes = dict(
-        Member.objects.filter(household_id__in=household_ids)
+        _among(Member.objects.all(), "household_id", '"households_member"."household_id"', household_ids)
         .order_by()
         .values("household_id")
         .annotate(n=Count("pk"))
@@ -238,7 +249,12 @@ def _members(household_ids: list[int]) -> tuple[dict, dict]:
     )
     heads = {}
     for household_id, name, id_number in (
-        Member.objects.filter(household_id__in=household_ids, relationship=Relationship.HEAD)
+        _among(
+            Member.objects.filter(relationship=Relationship.HEAD),
+            "household_id",
+            '"households_member"."household_id"',
+            household_ids,
+        )
         .order_by("household_id", "pk")
         .values_list("household_id", "name", "id_number")
     ):
@@ -249,9 +265,10 @@ def _members(household_ids: list[int]) -> tuple[dict, dict]:
 def _risks(case_ids: list[int], order: dict[str, int]) -> dict[int, str]:
     through = MonitoringCase.risk_categories.through
     names: dict[int, list[str]] = defaultdict(list)
-    for case_id, name in through.objects.filter(monitoringcase_id__in=case_ids).values_list(
-        "monitoringcase_id", "riskcategory__name"
-    ):
+    table = through._meta.db_table
+    for case_id, name in _among(
+        through.objects.all(), "monitoringcase_id", f'"{table}"."monitoringcase_id"', case_ids
+    ).values_list("monitoringcase_id", "riskcategory__name"):
         names[case_id].append(name)
     return {case_id: "、".join(sorted(items, key=lambda n: order.get(n, 99))) for case_id, items in names.items()}
 
@@ -270,7 +287,12 @@ def _incomes(household_ids: list[int], year: int) -> dict[int, tuple]:
     households.selectors.income_summary, so the ledger agrees with the household page to the cent."""
     zero = Decimal(0)
     rows = (
-        IncomeItem.objects.filter(household_id__in=household_ids, year=year)
+        _among(
+            IncomeItem.objects.filter(year=year),
+            "household_id",
+            '"households_incomeitem"."household_id"',
+            household_ids,
+        )
         .order_by()
         .values("household_id")
         .annotate(**{name: Sum("amount", filter=condition) for name, condition in _KIND_SUMS.items()})
@@ -288,7 +310,7 @@ def _incomes(household_ids: list[int], year: int) -> dict[int, tuple]:
 
 def _measures(case_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
     rows = (
-        Measure.objects.filter(plan__case_id__in=case_ids)
+        _among(Measure.objects.all(), "plan__case_id", '"assistance_assistanceplan"."case_id"', case_ids)
         .order_by()
         .values("plan__case_id")
         .annotate(n=Count("pk"), amount=Sum("amount"))
@@ -547,6 +569,16 @@ class OpenpyxlLedger:
 # --------------------------------------------------------------------------- the registered writer
 
 
+def _read_ahead(rows: Iterator[tuple]) -> Iterator[tuple]:
+    """The rows, read one chunk ahead in a thread with its own database connection, so PostgreSQL works
+    on the next cases while this chunk is written. Inside a transaction (a caller's, or a test's) the
+    thread could not see uncommitted rows, so there the rows are read in line."""
+    if connection.in_atomic_block:
+        return rows
+    chunks = prefetched(chunked(rows, CHUNK), depth=2, name="ledger-reader", on_exit=connections.close_all)
+    return chain.from_iterable(chunks)
+
+
 @writer(ExportKind.LEDGER)
 def write_ledger(export: Export, path: str, progress: Callable[[int, int], None]) -> int:
     filters = dict(export.filters)
@@ -564,7 +596,7 @@ def write_ledger(export: Export, path: str, progress: Callable[[int, int], None]
             user=user,
             when=clock.localtime_now(),
         ),
-        rows=ledger_rows(user=user, filters=filters, unmasked=export.unmasked),
+        rows=_read_ahead(ledger_rows(user=user, filters=filters, unmasked=export.unmasked)),
         total=total,
         progress=progress,
     )

@@ -6,15 +6,12 @@ fills the villages with households, members, income accounting and rigid expendi
 """
 
 import datetime as dt
-import queue
 import random
 import re
-import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import islice
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -24,6 +21,7 @@ from simple_history.models import HistoricalChanges
 from simple_history.utils import bulk_create_with_history
 
 from fpr.errors import ApplicationError
+from fpr.prefetch import chunked, prefetched
 from fpr.roles import Role
 from households.demo import DEMO_DEPARTMENTS, DEMO_PASSWORD, DEMO_USERS
 from households.models import Division, Expenditure, Household, IncomeItem, Member, MonitoringLine, User
@@ -126,7 +124,7 @@ def seed_county(
         writer_class = CopyWriter if method == "copy" else OrmWriter
         writer = writer_class(households=households, now=now, change_reason=change_reason)
         # Generation and writer.prepare run in a thread; writer.write (the database) runs here.
-        for prepared in _prefetched(map(writer.prepare, _chunks(generator, chunk_size))):
+        for prepared in _prefetched(map(writer.prepare, chunked(generator, chunk_size))):
             writer.write(prepared)
         writer.finish()
         logins = []
@@ -152,52 +150,10 @@ def seed_county(
     )
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-_DONE = object()
-
-
 def _prefetched(chunks: Iterator, depth: int = 2) -> Iterator:
-    """Generate the next chunks in a thread while the database stores this one.
-
-    Generation is pure Python (one core, no database access) and storing is mostly the server's work
-    (the other core), so on a two-core machine they overlap. The thread holds at most `depth` chunks.
-    """
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def hand_over(item) -> None:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                hand_over(chunk)
-                if stop.is_set():
-                    return
-            hand_over(_DONE)
-        except BaseException as exc:  # re-raised in the caller's thread
-            hand_over(exc)
-
-    producer = threading.Thread(target=produce, name="seed-generator", daemon=True)
-    producer.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        producer.join()
+    """Generate the next chunks in a thread while the database stores this one: generation is pure
+    Python (one core, no database access) and storing is mostly the server's work (the other core)."""
+    return prefetched(chunks, depth=depth, name="seed-generator")
 
 
 def _ensure_divisions(plan: CountyPlan, change_reason: str) -> dict[str, Division]:
