@@ -429,3 +429,54 @@ def test_api_lists_never_show_village_a(world, persona):
         if number in body:
             leaks.append(path)
     assert leaks == []
+
+
+# --------------------------------------------------------------------------- the Django admin
+
+
+def admin_changelists() -> list[str]:
+    from django.contrib import admin
+
+    return [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
+    ]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_admin_is_for_staff_only_and_never_fails(world, persona):
+    """Every model page of the admin: strangers and non-staff users are sent to the admin's login, the
+    staff administrator reads them (or is refused one by its permission), nobody gets a 5xx."""
+    users, objects = world
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(users[persona])
+    wrong = []
+    for url in [reverse("admin:index"), *admin_changelists()]:
+        response = client.get(url)
+        code = response.status_code
+        if persona == "administrator":
+            if code not in (200, 403):
+                wrong.append(f"{url}: {code}")
+        elif not (code == 302 and "/admin/login/" in response["Location"]):
+            wrong.append(f"{url}: {code}")
+    assert wrong == []
+
+
+def test_the_administrator_sees_only_their_subtree_in_the_admin(world, divisions, administrator):
+    """An administrator of 羊场镇 (villages A and B) does not find 新华村's household in the admin."""
+    from conftest import household_data, make_user, member_data
+    from households.models import Household
+    from households.services import household_create
+
+    users, objects = world
+    other_cadre = make_user("c_cadre", divisions["520521101001"], "village_cadre")
+    outside = household_create(
+        user=other_cadre, village=divisions["520521101001"], members=[member_data("外镇户主")], data=household_data()
+    )
+    township_admin = make_user("t_admin", divisions["520521100000"], "administrator", is_staff=True)
+    client = Client()
+    client.force_login(township_admin)
+    listing = client.get(reverse("admin:households_household_changelist")).content.decode()
+    inside_number = Household.objects.get(pk=objects["household"]).number
+    assert inside_number in listing and outside.number not in listing
+    assert client.get(reverse("admin:households_household_change", args=[outside.pk])).status_code in (302, 404)
