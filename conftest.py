@@ -209,10 +209,30 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
 # --------------------------------------------------------------------------- monitoring cases
 
 
+# The smallest whole files of each accepted kind: attachments are checked by structure, not only by
+# their first bytes (fpr/uploads.py), so test scans and photos must be real files.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def png_bytes(width: int = 1, height: int = 1) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PNG_BYTES = png_bytes()
+
+
 def pdf_scan(name: str = "scan.pdf"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile(name, b"%PDF-1.4\n% test scan\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
 
 
 @pytest.fixture

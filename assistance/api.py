@@ -131,7 +131,15 @@ class CaseAssistanceViewSet(InputMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="帮扶计划的历次版本（最早的在前）", responses={200: PlanVersionSerializer(many=True), 404: NO_PLAN}
     )
-    @action(detail=True, methods=["get"], url_path="plan/versions", url_name="plan-versions")
+    # One plan's versions, all of them: neither paged nor filtered like the case list.
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="plan/versions",
+        url_name="plan-versions",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def plan_versions(self, request, pk=None):
         plan = self.plan_or_404(self.get_object())
         return Response(PlanVersionSerializer(plan_versions(plan=plan), many=True).data)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -33,6 +33,7 @@ from assistance.selectors import (
 )
 from fpr import clock
 from fpr.roles import CASE_READERS, Role
+from fpr.uploads import attachment_response
 from households.forms import apply_service_errors
 from monitoring.models import MonitoringCase, RiskCategory
 from monitoring.services import ensure_village_actor
@@ -250,7 +251,7 @@ def visit_photo(request, pk: int, photo_id: int):
     photo = get_object_or_404(VisitPhoto, pk=photo_id, visit__case=case)
     if not photo.file:
         raise Http404
-    return FileResponse(photo.file.open("rb"), filename=photo.file.name.rsplit("/", 1)[-1])
+    return attachment_response(photo.file, name=photo.file.name)  # type from the content, never the name
 
 
 @login_required

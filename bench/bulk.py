@@ -112,7 +112,7 @@ def main() -> int:
     seconds = time.perf_counter() - started
 
     assert job.status == BulkJobStatus.DONE, job.status
-    assert job.succeeded == len(case_ids), (job.succeeded, job.failures[:3])
+    assert job.succeeded == len(case_ids), (job.succeeded, [str(f) for f in job.failure_rows.all()[:3]])
     assert MonitoringCase.objects.filter(stage=Stage.MONITORING).count() == len(case_ids)
     assert TransitionEvent.objects.filter(transition="county_approve").count() == len(case_ids)
     bench("bulk_approve_cases_per_s", len(case_ids) / seconds, "cases/s")

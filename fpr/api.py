@@ -1,4 +1,4 @@
-"""API error shape: every 4xx carries a JSON body with a Chinese `detail` (and field errors).
+"""API error shape: every 4xx and 5xx carries a JSON object with a Chinese `detail` (and field errors).
 
 A refused business rule is 400 (with its `extra`, e.g. `reasons`); a conflict with someone else's
 change is 409."""
@@ -13,7 +13,7 @@ from fpr.errors import ApplicationError, ConflictError
 class ErrorSerializer(serializers.Serializer):
     """The shape of an error answer, for the schema (one component shared by every app's API)."""
 
-    detail = serializers.CharField(label="说明")
+    detail = serializers.CharField(label="说明", help_text="中文说明，总是有；字段错误另以字段名为键给出（消息列表）")
 
 
 class Conflict(exceptions.APIException):
@@ -22,8 +22,14 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+CSRF_FAILED = "CSRF 校验失败（页面已过期或不是从本系统提交），请刷新页面后重试。"
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, ConflictError):
+    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        # DRF's SessionAuthentication refuses in English ("CSRF Failed: CSRF token missing.").
+        exc = exceptions.PermissionDenied(CSRF_FAILED)
+    elif isinstance(exc, ConflictError):
         exc = Conflict(exc.message)
     elif isinstance(exc, ApplicationError):
         # `extra` carries structured detail, e.g. every reason a transition was refused.
@@ -36,7 +42,30 @@ def exception_handler(exc, context):
             exc = exceptions.ValidationError(exc.message_dict)
         else:
             exc = exceptions.ValidationError({"detail": exc.messages})
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        response.data = _with_detail(response.data)
+    return response
+
+
+FIELD_ERRORS = "提交的内容有误，请按各字段的说明修改。"
+
+
+def _with_detail(data):
+    """Every error body is an object whose `detail` is one Chinese sentence: messages given as a list
+    are joined, field errors alone get a summary (the fields keep their own messages)."""
+    if isinstance(data, list):  # ValidationError(["…"]), or the errors of a list of objects
+        data = {"detail": data} if all(isinstance(m, str) for m in data) else {"errors": data}
+    if not isinstance(data, dict):
+        return data
+    detail = data.get("detail")
+    if isinstance(detail, list) and detail and all(isinstance(m, str) for m in detail):
+        detail = "；".join(detail)
+    if not isinstance(detail, str) or not detail:
+        non_field = data.get("non_field_errors")
+        ok = isinstance(non_field, list) and non_field and all(isinstance(m, str) for m in non_field)
+        detail = "；".join(non_field) if ok else FIELD_ERRORS
+    return {"detail": detail, **{k: v for k, v in data.items() if k != "detail"}}
 
 
 def _api_or_page(request, page_view, status_code: int, detail: str, exception):
@@ -47,12 +76,30 @@ def _api_or_page(request, page_view, status_code: int, detail: str, exception):
     return page_view(request, exception)
 
 
+NO_ROUTE = "接口地址不存在。"
+
+
 def not_found(request, exception=None):
     """handler404: an address under /api/ that no route matches (say, a transition name with capitals)
     answers in the API's error shape, not with the HTML page."""
     from django.views.defaults import page_not_found
 
-    return _api_or_page(request, page_not_found, 404, "接口地址不存在。", exception)
+    return _api_or_page(request, page_not_found, 404, NO_ROUTE, exception)
+
+
+def server_error(request):
+    """handler500: an unhandled exception in a view under /api/ answers in the API's error shape
+    (JSON, no traceback or exception text); pages get the 500 page."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as page_server_error
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "服务器内部错误，请稍后重试；如仍有问题，请联系系统管理员。"},
+            status=500,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return page_server_error(request)
 
 
 def bad_request(request, exception=None):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from fpr.broker import broker_available
-from fpr.roles import CASE_READERS, Role
+from fpr.roles import CASE_READERS, Level, Role
 
 
 def navigation(request):
@@ -26,8 +26,13 @@ def navigation(request):
             items.append(("走访任务", reverse("assistance:visit_duty")))
         if user.is_superuser or user.has_role(Role.ADMINISTRATOR, Role.COUNTY_REVIEWER, Role.DEPARTMENT_OFFICER):
             items.append(("部门数据", reverse("monitoring:uploads")))
-        if user.is_staff or user.has_role(Role.ADMINISTRATOR):
-            items.append(("系统管理", reverse("admin:index")))
+        if user.has_role(Role.ADMINISTRATOR) and user.division_id:
+            # Users, lockouts and jobs of the administrator's subtree (households.account_views).
+            items.append(("用户管理", reverse("accounts:users")))
+            if user.division.level == Level.PROVINCE:
+                items.append(("监测范围", reverse("accounts:monitoring_lines")))
+        if user.is_superuser:
+            items.append(("运维后台", reverse("admin:index")))  # the Django admin: operators only
         items.append(("接口文档", reverse("api-docs")))
     # Only signed-in pages say that background jobs wait; the login page does not ask the broker.
     jobs_delayed = bool(items) and not broker_available()

@@ -52,6 +52,19 @@ def write_rejected_rows(path: str, *, upload, rows: Iterable[tuple]) -> int:
         sheet.append([number, safe_text(column), safe_text(reason), *(safe_text(v) for v in json.loads(values))])
         written += 1
     if sheet is None:
-        workbook.create_sheet("拒收行1").append(["没有拒收行"])
+        sheet = workbook.create_sheet("拒收行1")
+        sheet.append(["没有拒收行"])
+    # What the rows above do not show one by one: invalid rows beyond the cap, people not registered.
+    notes = []
+    if upload.rejected_not_kept:
+        kept, total = upload.rejected_kept, upload.rows_rejected
+        notes.append(f"拒收行共 {total} 行：以上为前 {kept} 行，其余 {upload.rejected_not_kept} 行未逐行保存。")
+    if upload.rows_unmatched:
+        notes.append(
+            f"本辖区未登记人员共 {upload.rows_unmatched} 行（不是错误，只计数）；"
+            f"以上列出其中前 {upload.unmatched_kept} 行作为示例。"
+        )
+    for note in notes:
+        sheet.append([None, None, note])
     workbook.save(path)
     return written

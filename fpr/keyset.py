@@ -44,11 +44,18 @@ def keyset_page(request, queryset, *, field: str, descending: bool, size: int = 
     }
 
 
+MAX_PK = 2**63 - 1  # PostgreSQL bigint: a larger number in a cursor would be a database error
+
+
 def _cursor(raw: str | None) -> tuple[dt.datetime, int] | None:
+    """The cursor written by `key`; anything else (edited by hand, truncated) is ignored: the first page."""
     if not raw:
         return None
     try:
         stamp, pk = raw.rsplit("|", 1)
-        return dt.datetime.fromisoformat(stamp), int(pk)
-    except ValueError:
+        value, pk = dt.datetime.fromisoformat(stamp), int(pk)
+    except (ValueError, OverflowError):
         return None
+    if value.tzinfo is None or not 0 < pk <= MAX_PK:
+        return None
+    return value, pk

@@ -1,22 +1,20 @@
 """Personal data never reaches a log: every log record is masked when it is created.
 
-A record's message and arguments are formatted at once and ID numbers (18 characters, GB 11643 shape)
-and bank-card-length digit runs (19 digits) in it are replaced by their masked form; an exception's
-traceback text is formatted and masked the same way. Installed as the log record factory, so it covers
+A record's message and arguments are formatted at once and every value of the sensitive-field list
+found in it is replaced by its masked form, by the patterns `fpr.sensitive.LOG_PATTERNS` declares:
+18-digit ID numbers (also written with spaces or hyphens, or with "+"/"%20" in a query string),
+15-digit first-generation ID numbers, disability certificates (ID + category + grade, + "B" and a
+digit), bank-card-length digit runs (19–30 digits) and mobile numbers; an exception's traceback text
+is formatted and masked the same way. Installed as the log record factory, so it covers
 every logger and handler (Django's request log, Celery, the database driver's error messages that echo
 row values), including handlers added later.
 """
 
 import logging
-import re
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_BANK_CARD = re.compile(r"(?<![0-9])(\d{4})\d{11}(\d{4})(?![0-9])")
+from fpr.sensitive import mask_text
 
-
-def mask_text(text: str) -> str:
-    text = _ID_NUMBER.sub(lambda m: f"{m[1]}**********{m[2][-4:]}", text)
-    return _BANK_CARD.sub(lambda m: f"{m[1]}***********{m[2]}", text)
+__all__ = ["install", "mask_text"]
 
 
 def install() -> None:

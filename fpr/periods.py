@@ -13,6 +13,9 @@ from django.utils import timezone
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
+# The years a period may name: the programme started after 2000, and a far year (9999) would overflow
+# the date arithmetic of the statistics (the day after 31 Dec 9999 does not exist).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -29,24 +32,30 @@ class Period:
         """Parse "2026-11" (November 2026), "2026-Q4" (October–December) or "2026" (the year); ValueError with a
         Chinese message otherwise."""
         text = (text or "").strip()
+        match = _MONTH.match(text) or _QUARTER.match(text) or _YEAR.match(text)
+        if match and not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+            raise ValueError(f"统计期间的年份须在{FIRST_YEAR}年至{LAST_YEAR}年之间。")
         if match := _MONTH.match(text):
             year, month = int(match[1]), int(match[2])
-            if 1 <= month <= 12 and year >= 2000:
-                start = dt.date(year, month, 1)
-                return cls(f"{year}-{month:02d}", start, _month_end(year, month), f"{year}年{month}月")
+            if 1 <= month <= 12:
+                return cls._month(year, month)
         elif match := _QUARTER.match(text):
             year, quarter = int(match[1]), int(match[2])
-            if year >= 2000:
-                start = dt.date(year, 3 * quarter - 2, 1)
-                return cls(f"{year}-Q{quarter}", start, _month_end(year, 3 * quarter), f"{year}年第{quarter}季度")
-        elif (match := _YEAR.match(text)) and int(match[1]) >= 2000:
+            start = dt.date(year, 3 * quarter - 2, 1)
+            return cls(f"{year}-Q{quarter}", start, _month_end(year, 3 * quarter), f"{year}年第{quarter}季度")
+        elif match := _YEAR.match(text):
             year = int(match[1])
             return cls(str(year), dt.date(year, 1, 1), dt.date(year, 12, 31), f"{year}年")
         raise ValueError("统计期间格式为 2026-11（月）、2026-Q4（季度）或 2026（年）。")
 
     @classmethod
+    def _month(cls, year: int, month: int) -> "Period":
+        start = dt.date(year, month, 1)
+        return cls(f"{year}-{month:02d}", start, _month_end(year, month), f"{year}年{month}月")
+
+    @classmethod
     def month_of(cls, day: dt.date) -> "Period":
-        return cls.parse(f"{day.year}-{day.month:02d}")
+        return cls._month(day.year, day.month)
 
     def aware_bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """[start, end) as aware datetimes in the site's time zone (Beijing): for datetime columns."""
@@ -60,7 +69,7 @@ class Period:
         year, month = self.end.year, self.end.month
         months = []
         for _ in range(count):
-            months.append(Period.parse(f"{year}-{month:02d}"))
+            months.append(Period._month(year, month))  # may reach before FIRST_YEAR: no parsing
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         return months[::-1]
 

@@ -37,18 +37,29 @@ _OFFLINE_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "spectacu
 _command = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Sessions, password-reset links and CSRF tokens are signed with it: a short key can be guessed offline.
+MIN_SECRET_KEY_LENGTH = 50
+_local_run = DEBUG or DEMO_MODE or TESTING or _command in _OFFLINE_COMMANDS
 if not SECRET_KEY:
-    if DEBUG or DEMO_MODE or TESTING or _command in _OFFLINE_COMMANDS:
+    if _local_run:
         # A throw-away key for local runs only; production must provide its own.
         SECRET_KEY = "insecure-local-only-" + "x" * 40
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set (or DEBUG=1 / FPR_DEMO=1 for local runs).")
+elif len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH and not _local_run:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY 太短（{len(SECRET_KEY)} 个字符），生产环境至少需要 {MIN_SECRET_KEY_LENGTH} 个随机字符。"
+        f" / SECRET_KEY is too short ({len(SECRET_KEY)} characters): production needs at least"
+        f" {MIN_SECRET_KEY_LENGTH} random characters,"
+        " e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The Django admin, for the system's operators (superusers) only: fpr/admin_site.py.
+    "fpr.admin_config.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,7 +67,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens: hashed at rest, expiring, shown once (django-rest-knox; households/accounts.py).
+    "knox",
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
@@ -76,11 +88,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session is read: a NUL in a parameter, form field or cookie is a 400, never a 500.
+    "fpr.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fpr.middleware.NoStoreMiddleware",  # signed-in responses: Cache-Control: no-store
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -126,15 +141,32 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # django-axes first: a login attempt against a locked account is refused before the password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-# Login throttling: after this many failed logins for one account from one address, that pair is locked
-# for the cool-off time (the lockout page says so in Chinese; an administrator can unlock in the admin).
+# Login throttling, two separate locks (fpr/login_throttle.py): an account is locked after this many failed
+# logins from any addresses, and an address after FPR_LOGIN_IP_FAILURE_LIMIT failures over any accounts
+# (password spraying), each for the cool-off time. The lockout page says so in Chinese; an administrator
+# unlocks an account of their subtree on the 登录锁定 page (accounts:lockouts).
 AXES_FAILURE_LIMIT = int(os.environ.get("FPR_LOGIN_FAILURE_LIMIT", "5"))
+FPR_LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("FPR_LOGIN_IP_FAILURE_LIMIT", "20"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("FPR_LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "fpr.login_throttle.AccountAndAddressHandler"
 AXES_RESET_ON_SUCCESS = True
+# The client address for the per-address lock. Behind a reverse proxy REMOTE_ADDR is the proxy, so every
+# user would share one lock: set FPR_TRUSTED_PROXY_COUNT to the number of proxies in front of the app,
+# each appending the address it was connected from to X-Forwarded-For, and the address that many entries
+# from the right is used (what a client writes into the header itself is never read).
+FPR_TRUSTED_PROXY_COUNT = int(os.environ.get("FPR_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "fpr.login_throttle.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# API tokens (django-rest-knox): stored as SHA-512 digests, shown once, expire after this many hours.
+FPR_TOKEN_TTL_HOURS = int(os.environ.get("FPR_TOKEN_TTL_HOURS", "720"))
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(hours=FPR_TOKEN_TTL_HOURS),
+    "TOKEN_LIMIT_PER_USER": 10,
+    "AUTO_REFRESH": False,
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -191,6 +223,9 @@ HTTPS = env_bool("HTTPS", not DEBUG and not DEMO_MODE and not TESTING)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+# The health check of docker-compose and the load balancer calls the app itself over plain HTTP inside
+# the network, not through the TLS proxy: it must not be redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -200,14 +235,15 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an API client without credentials gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fpr.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, documenting the error answers (401/403/404/400) of every operation.
+    "DEFAULT_SCHEMA_CLASS": "fpr.schema.AutoSchema",
     "EXCEPTION_HANDLER": "fpr.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -240,6 +276,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process whose resident memory grew past this (KiB) after a task is replaced by a fresh one,
+# so one large file's peak is not kept for the process's life.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("FPR_WORKER_MAX_MEMORY_MB", "1024")) * 1024
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Task outcomes are in the database (upload status, BulkJob, JobRun), never read from the result
@@ -289,6 +328,12 @@ FPR_APPRAISAL_QUORUM = int(os.environ.get("FPR_APPRAISAL_QUORUM", "5"))
 FPR_APPRAISAL_MAJORITY = float(os.environ.get("FPR_APPRAISAL_MAJORITY", "0.5"))
 # Bulk actions on more cases than this run as a background task with progress.
 FPR_BULK_INLINE_LIMIT = int(os.environ.get("FPR_BULK_INLINE_LIMIT", "100"))
+# The most cases one bulk request may name (page and API; 400 beyond). At the measured ~110 cases/s
+# (bench/bulk.py) 5,000 cases hold one worker under a minute; a township rarely has more than a few
+# thousand waiting, and a county's larger queue is sent in parts.
+FPR_BULK_MAX_CASES = int(os.environ.get("FPR_BULK_MAX_CASES", "5000"))
+# Export files (which hold personal data) are deleted this many days after the export; the log row stays.
+FPR_EXPORT_KEEP_DAYS = int(os.environ.get("FPR_EXPORT_KEEP_DAYS", "7"))
 # 风险消除 ("七个不消"): a measure must have run this many months before its effect counts.
 FPR_MEASURE_EFFECT_MONTHS = int(os.environ.get("FPR_MEASURE_EFFECT_MONTHS", "3"))
 # Advice: a single-risk household with more measures than this is flagged (福利陷阱).
@@ -298,6 +343,15 @@ FPR_LARGE_EXPENDITURE_SHARE = float(os.environ.get("FPR_LARGE_EXPENDITURE_SHARE"
 # Departmental comparison (SPEC §5): upload size limit, and the largest XLSX content we unpack.
 FPR_MAX_DEPARTMENT_UPLOAD_MB = int(os.environ.get("FPR_MAX_DEPARTMENT_UPLOAD_MB", "200"))
 FPR_MAX_XLSX_UNPACKED_MB = int(os.environ.get("FPR_MAX_XLSX_UNPACKED_MB", "1024"))
+# Each part of an XLSX (a sheet, the shared strings …) unpacked, read from the zip directory before the
+# workbook is opened. The shared strings are held in memory by the reader (~8 bytes of Python per byte
+# of XML), the sheets are streamed: hence the tighter limit on the former.
+FPR_MAX_XLSX_PART_MB = int(os.environ.get("FPR_MAX_XLSX_PART_MB", "256"))
+FPR_MAX_XLSX_SHARED_STRINGS_MB = int(os.environ.get("FPR_MAX_XLSX_SHARED_STRINGS_MB", "64"))
+# Invalid rows of one upload stored one by one (the rest only counted), and examples kept of rows of
+# people not in the registry (not errors: only counted).
+FPR_MAX_REJECTED_ROWS = int(os.environ.get("FPR_MAX_REJECTED_ROWS", "10000"))
+FPR_UNMATCHED_EXAMPLE_ROWS = int(os.environ.get("FPR_UNMATCHED_EXAMPLE_ROWS", "20"))
 # 规模性返贫风险: alert when a division's new warnings in a period exceed this multiple of its average over
 # the previous periods (and at least the minimum count, so a quiet village with 1 → 3 is not an alert).
 FPR_REGIONAL_ALERT_MULTIPLE = float(os.environ.get("FPR_REGIONAL_ALERT_MULTIPLE", "2.0"))

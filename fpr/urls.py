@@ -13,10 +13,7 @@ from households.demo import DEMO_PASSWORD, DEMO_USERS
 # Under /api/ an unmatched address or a refused request answers with the API's JSON error shape.
 handler404 = "fpr.api.not_found"
 handler400 = "fpr.api.bad_request"
-
-admin.site.site_header = "防返贫动态监测和帮扶系统 · 管理后台"
-admin.site.site_title = "fpr 管理后台"
-admin.site.index_title = "系统管理"
+handler500 = "fpr.api.server_error"
 
 login_view = auth_views.LoginView.as_view(
     template_name="registration/login.html",
@@ -36,6 +33,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("login/", login_view, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("households.account_urls")),
     path("households/", include("households.urls")),
     path("cases/", include("workflow.urls")),
     path("assistance/", include("assistance.urls")),

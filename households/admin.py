@@ -1,9 +1,10 @@
-"""Django admin for divisions, users and the registry.
+"""Django admin for divisions, users and the registry — for the system's operators (superusers) only.
 
-The admin is one more door to the same rules: household and member changes go through the services
-(checked first in a rolled-back dry run so errors show on the form, then saved for real), and every
-list is scoped to the administrator's jurisdiction. New households are registered on the household
-pages, where the head and members are entered together; income accounting is edited there too.
+The whole admin site refuses everyone else (fpr/admin_site.py); county and township administrators
+manage their users on the accounts pages (households/accounts.py). Even for operators the admin is one
+more door to the same rules: household and member changes go through the services (checked first in a
+rolled-back dry run so errors show on the form, then saved for real). New households are registered on
+the household pages, where the head and members are entered together; income accounting is edited there.
 """
 
 from django import forms
@@ -13,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from fpr.roles import Role
 from households import services
 from households.models import (
     HOUSEHOLD_FIELDS,
@@ -103,7 +103,7 @@ class DivisionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     list_display = ["username", "full_name", "division", "role_list", "is_active", "is_staff", "last_login"]
     list_filter = ["groups", "division__level", "department", "is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "full_name", "phone", "division__name", "division__code"]
@@ -122,10 +122,7 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).prefetch_related("groups")
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(division__code__startswith=request.user.jurisdiction_prefix or "-")
+        return super().get_queryset(request).prefetch_related("groups")
 
     @admin.display(description="角色")
     def role_list(self, obj: User) -> str:
@@ -135,11 +132,11 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="撤销所选用户的 API 令牌")
     def revoke_api_tokens(self, request, queryset):
-        """A lost phone or a departed officer: their API token stops working at once (they can still log
+        """A lost phone or a departed officer: their API tokens stop working at once (they can still log
         in to the pages unless the account is also deactivated)."""
-        from rest_framework.authtoken.models import Token
+        from households.accounts import tokens_revoke_all
 
-        deleted, _ = Token.objects.filter(user__in=queryset).delete()
+        deleted = sum(tokens_revoke_all(actor=request.user, user=user) for user in queryset)
         self.message_user(request, f"已撤销 {deleted} 个 API 令牌。")
 
 
@@ -261,16 +258,12 @@ class MonitoringLineAdmin(SimpleHistoryAdmin):
     ordering = ["-year", "province"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("province")
-        if request.user.is_superuser:
-            return qs
-        # An administrator sets the line of their own province only.
-        return qs.filter(province__code__startswith=(request.user.jurisdiction_prefix or "-")[:2])
+        return super().get_queryset(request).select_related("province")
 
 
 @admin.register(SensitiveAccess)
 class SensitiveAccessAdmin(admin.ModelAdmin):
-    """完整信息查看记录: read-only, for administrators, scoped to their subtree."""
+    """完整信息查看记录: read-only."""
 
     list_display = ["at", "user", "household", "via", "reason"]
     list_filter = ["via"]
@@ -289,9 +282,3 @@ class SensitiveAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser or request.user.has_role(Role.ADMINISTRATOR)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)

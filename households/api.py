@@ -10,7 +10,7 @@ import datetime as dt
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from fpr.api import ErrorSerializer
@@ -34,6 +34,8 @@ from households.serializers import (
     YearQuerySerializer,
 )
 
+REASON_REQUIRED = "查看完整信息须说明查看事由（reason 参数），查看将被记录。"
+
 YEAR_PARAMETER = OpenApiParameter(
     "year", OpenApiTypes.INT, OpenApiParameter.QUERY, description="收入核算年度，默认为上一年度"
 )
@@ -44,12 +46,17 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     a service and answer with the output serializer."""
 
     def get_serializer_context(self) -> dict:
-        """Full ID numbers and bank accounts only when asked for (`?reveal=1`) by a holder of
-        households.view_sensitive; every household shown in full is logged (finalize_response)."""
+        """Full ID numbers, certificates, bank accounts and phones only when asked for
+        (`?reveal=1&reason=…`) by a holder of households.view_sensitive; every household shown in full
+        is logged with the reason (finalize_response). A reveal without a reason is a 400."""
         context = super().get_serializer_context()
         user = getattr(self.request, "user", None)
         asked = self.request is not None and self.request.query_params.get("reveal") == "1"
-        context["show_sensitive"] = bool(asked and user and user.has_perm("households.view_sensitive"))
+        allowed = bool(asked and user and user.has_perm("households.view_sensitive"))
+        self._reveal_reason = self.request.query_params.get("reason", "").strip() if allowed else ""
+        if allowed and not self._reveal_reason:
+            raise serializers.ValidationError({"reason": [REASON_REQUIRED]})
+        context["show_sensitive"] = allowed
         context["revealed_households"] = set()
         return context
 
@@ -62,7 +69,9 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         revealed = getattr(self, "_revealed", None)
         if revealed and 200 <= response.status_code < 300:
             households = list(Household.objects.filter(pk__in=revealed))
-            services.sensitive_access_record(user=request.user, households=households, via="接口")
+            services.sensitive_access_record(
+                user=request.user, households=households, via="接口", reason=getattr(self, "_reveal_reason", "")
+            )
         return super().finalize_response(request, response, *args, **kwargs)
 
     def validated(self, serializer_class, *, instance=None, partial: bool = False) -> dict:

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import fields_for_model
 
+from fpr.sensitive import fields_of, mask, shown_in_full
 from households.id_numbers import validate_id_number
 from households.models import (
     HOUSEHOLD_FIELDS,
@@ -15,6 +16,7 @@ from households.models import (
     DisabilityCategory,
     DisabilityGrade,
     ExpenditureKind,
+    Health,
     Household,
     IncomeKind,
     Member,
@@ -56,14 +58,47 @@ class HouseholdForm(forms.Form):
             }
 
     def service_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in HOUSEHOLD_FORM_FIELDS}
+        data = {name: self.cleaned_data[name] for name in HOUSEHOLD_FORM_FIELDS}
+        return _without_unchanged(data, getattr(self, "kept", ()))
+
+
+def _keep_unless_typed(form: forms.Form, name: str, masked: str) -> None:
+    """A field whose current value the user may not see: empty on the page, the masked value as its
+    hint, and left unchanged when it is left empty (so the page never carries the full value)."""
+    field = form.fields[name]
+    field.required = False
+    field.widget.attrs["placeholder"] = masked
+    field.help_text = f"当前为 {masked}，留空表示不修改。"
+    form.kept = (*getattr(form, "kept", ()), name)
+
+
+def _without_unchanged(data: dict, kept) -> dict:
+    """The service treats a missing key as "unchanged"."""
+    return {name: value for name, value in data.items() if not (name in kept and value in ("", None))}
+
+
+def hidden_values(instance, *, user) -> dict[str, str]:
+    """{field: masked value} of the instance's sensitive fields (`fpr.sensitive`) that `user` may not
+    see in full: an edit form must not carry them."""
+    hidden = {}
+    for name, kind in fields_of(instance._meta.label).items():
+        value = getattr(instance, name, "")
+        if value and not shown_in_full(kind, user=user):
+            hidden[name] = mask(kind, value)
+    return hidden
 
 
 class HouseholdEditForm(HouseholdForm):
     """The edit page also carries the version it showed, so a save based on an older one is refused.
-    (Not required, like the API's: a post without it — a script — is applied to the current version.)"""
+    (Not required, like the API's: a post without it — a script — is applied to the current version.)
+    `hidden`: fields whose value the user may not see in full ({name: masked}, see hidden_values)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+    def __init__(self, *args, hidden: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, masked in (hidden or {}).items():
+            _keep_unless_typed(self, name, masked)
 
     def clean(self):
         cleaned = super().clean()
@@ -73,7 +108,12 @@ class HouseholdEditForm(HouseholdForm):
 
 
 class MemberForm(forms.Form):
-    def __init__(self, *args, **kwargs):
+    """A member's fields. Editing an existing member (`hidden` given, see hidden_values), the ID number
+    is not a field at all — it is shown masked, and correcting it is its own logged action for holders
+    of households.view_sensitive (`MemberIdCorrectionForm`) — and a certificate the user may not see
+    is left unchanged unless a new one is typed."""
+
+    def __init__(self, *args, hidden: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields.update(fields_for_model(Member, fields=MEMBER_FORM_FIELDS, widgets=MEMBER_WIDGETS))
         # The ID check is the model field's own validator, run here too so that a mistyped number is
@@ -82,15 +122,44 @@ class MemberForm(forms.Form):
         self.fields["relationship"].choices = [("", "请选择"), *Relationship.choices]
         self.fields["disability_category"].choices = [("", "无"), *DisabilityCategory.choices]
         self.fields["disability_grade"].choices = [("", "无"), *DisabilityGrade.choices]
+        self.locked: list[tuple[str, str]] = []  # (label, masked value) shown read-only
+        if hidden is not None:
+            self.locked.append((self.fields["id_number"].label, hidden.get("id_number", "")))
+            del self.fields["id_number"]
+            if "disability_certificate" in hidden:
+                _keep_unless_typed(self, "disability_certificate", hidden["disability_certificate"])
 
     def main_fields(self):
-        return [self[name] for name in MEMBER_MAIN_FIELDS]
+        return [self[name] for name in MEMBER_MAIN_FIELDS if name in self.fields]
 
     def more_fields(self):
-        return [self[name] for name in MEMBER_FORM_FIELDS if name not in MEMBER_MAIN_FIELDS]
+        return [self[name] for name in MEMBER_FORM_FIELDS if name not in MEMBER_MAIN_FIELDS and name in self.fields]
 
     def service_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in MEMBER_FORM_FIELDS}
+        data = {name: self.cleaned_data[name] for name in MEMBER_FORM_FIELDS if name in self.fields}
+        if data.get("health") != Health.DISABLED:
+            return data  # no longer disabled: an empty certificate clears it (the service requires that)
+        return _without_unchanged(data, getattr(self, "kept", ()))
+
+
+class MemberIdCorrectionForm(forms.Form):
+    """更正身份证号: a new ID number (and certificate, which begins with it) with the reason, logged."""
+
+    id_number = forms.CharField(
+        label="正确的身份证号", max_length=32, widget=MEMBER_WIDGETS["id_number"], validators=[validate_id_number]
+    )
+    disability_certificate = forms.CharField(
+        label="正确的残疾人证号",
+        max_length=32,
+        required=False,
+        widget=MEMBER_WIDGETS["disability_certificate"],
+        help_text="持证成员须同时更正（证号前18位即身份证号）；留空表示不修改。",
+    )
+    reason = forms.CharField(
+        label="更正事由",
+        max_length=128,
+        widget=forms.TextInput(attrs={"placeholder": "如：登记时录错一位，已核对户口簿"}),
+    )
 
 
 class BaseMemberFormSet(forms.BaseFormSet):

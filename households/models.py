@@ -65,11 +65,25 @@ class User(AbstractUser):
     # A department data officer uploads only their own department's lists.
     department = models.CharField("所属部门", max_length=24, choices=Department.choices, blank=True)
 
+    # Every change to an account is kept (who changed whose division, roles, state; households/accounts.py
+    # writes what changed in the roles as the change reason). The password hash is never copied; a login's
+    # last_login update is not a change (save() below skips history for it).
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
     class Meta:
         verbose_name = verbose_name_plural = "用户"
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args, **kwargs):
+        if set(kwargs.get("update_fields") or ()) == {"last_login"}:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
 
     @cached_property
     def roles(self) -> frozenset[str]:

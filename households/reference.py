@@ -8,18 +8,9 @@ ROLE_GROUPS = {
     "镇街审核员": {},
     "县级审定员": {"households": ["view_sensitive"]},
     "部门数据专员": {},
-    # The administrator works in the Django admin: users, divisions, thresholds, schedules, tokens.
-    "系统管理员": {
-        "households": ["view_sensitive", "*"],
-        "authtoken": ["*"],
-        "django_celery_beat": ["*"],
-        "auth": ["view_group"],
-        # Case data is read-only in the admin (stages change only through the workflow); reference
-        # data (risk and measure categories) is the administrator's to edit.
-        "monitoring": ["view_*", "add_riskcategory", "change_riskcategory"],
-        "workflow": ["view_*"],
-        "assistance": ["view_*", "add_measurecategory", "change_measurecategory"],
-    },
+    # The administrator manages the users of their subtree on the accounts pages (households/accounts.py,
+    # whose rules decide, not model permissions); the Django admin is for the operators (superusers) only.
+    "系统管理员": {"households": ["view_sensitive"]},
 }
 
 

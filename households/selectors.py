@@ -8,7 +8,7 @@ from itertools import chain
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from fpr.roles import PREFIX_LENGTH, Level
-from households.id_numbers import mask_id_number
+from fpr.sensitive import kind_of, mask, shown_in_full
 from households.models import (
     TRANSFER_KINDS,
     Division,
@@ -223,9 +223,10 @@ class HistoryEntry:
     changes: list[tuple[str, str, str]]
 
 
-def _entries(records, subject_of) -> list[HistoryEntry]:
+def _entries(records, subject_of, shows) -> list[HistoryEntry]:
     """Turn historical records into entries; each change is diffed against the same object's previous
-    record in memory (record.prev_record would cost a query per row)."""
+    record in memory (record.prev_record would cost a query per row). `shows(kind)`: whether a value
+    of the sensitive-field list is shown in full."""
     records = sorted(records, key=lambda r: (r.id, r.history_date))
     previous: dict = {}
     entries = []
@@ -235,13 +236,16 @@ def _entries(records, subject_of) -> list[HistoryEntry]:
         changes = []
         action = {"+": "新增", "~": "修改", "-": "删除"}[record.history_type]
         if record.history_type == "~" and prior is not None:
+            model = record.instance_type
             for change in record.diff_against(prior).changes:
-                model_field = record.instance_type._meta.get_field(change.field)
+                model_field = model._meta.get_field(change.field)
+                kind = kind_of(model._meta.label, change.field)
+                show = kind is None or shows(kind)
                 changes.append(
                     (
                         str(model_field.verbose_name),
-                        _display(model_field, change.old),
-                        _display(model_field, change.new),
+                        _display(model_field, change.old, kind=None if show else kind),
+                        _display(model_field, change.new, kind=None if show else kind),
                     )
                 )
             if not changes:
@@ -253,21 +257,26 @@ def _entries(records, subject_of) -> list[HistoryEntry]:
     return entries
 
 
-def _display(model_field, value) -> str:
+def _display(model_field, value, *, kind=None) -> str:
+    """A value as the history shows it; `kind` (of `fpr.sensitive`) masks it."""
     if value in (None, ""):
         return "（空）"
+    if kind is not None:
+        return mask(kind, value)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "是" if value else "否"
-    if model_field.name in ("id_number", "bank_account"):
-        return mask_id_number(str(value))
     return str(value)
 
 
-def household_history(*, household: Household, limit: int = 300) -> list[HistoryEntry]:
+def household_history(
+    *, household: Household, user=None, revealed: bool = False, limit: int = 300
+) -> list[HistoryEntry]:
     """Every change to the household, its members and its accounting, newest first. One household's
-    history is small, so each source is read whole (four queries) and diffed in memory."""
+    history is small, so each source is read whole (four queries) and diffed in memory. Values of the
+    sensitive-field list are masked as the household page masks them for `user` (all of them without
+    a user)."""
     sources = [
         (household.history.all(), lambda r: "农户信息"),
         (Member.history.filter(household_id=household.pk), lambda r: f"成员 {r.name}"),
@@ -280,8 +289,12 @@ def household_history(*, household: Household, limit: int = 300) -> list[History
             lambda r: f"{r.year}年 {r.get_kind_display()}" + _amount_note(r),
         ),
     ]
+
+    def shows(kind) -> bool:
+        return user is not None and shown_in_full(kind, user=user, revealed=revealed)
+
     entries = chain.from_iterable(
-        _entries(records.select_related("history_user"), subject) for records, subject in sources
+        _entries(records.select_related("history_user"), subject, shows) for records, subject in sources
     )
     return sorted(entries, key=lambda e: e.when, reverse=True)[:limit]
 

@@ -8,31 +8,35 @@ refuse the same things with the same Chinese messages.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from households.id_numbers import mask_id_number
+from fpr.sensitive import REVEAL_ONLY, mask, output_kinds, shown_in_full
 from households.models import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Division, Household, IncomeItem, Member
 from households.selectors import income_summary
-
-# Shown masked to callers without households.view_sensitive.
-SENSITIVE_FIELDS = ("id_number", "head_id_number", "bank_account")
 
 HOUSEHOLD_INPUT_FIELDS = HOUSEHOLD_FIELDS
 MEMBER_INPUT_FIELDS = MEMBER_FIELDS
 
 
 class MaskedOutputSerializer(serializers.ModelSerializer):
-    """Masks ID numbers and bank accounts unless the view put `show_sensitive=True` in the context.
-    Masking is the default, so a serializer used without that context never leaks."""
+    """Masks the model's sensitive fields (`fpr.sensitive`: ID and certificate numbers, bank account,
+    phone) unless the view put `show_sensitive=True` in the context after checking the permission and
+    the reason; a phone is also shown to the roles that call the household. Masking is the default,
+    so a serializer used without that context never leaks."""
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if not self.context.get("show_sensitive", False):
-            for name in SENSITIVE_FIELDS:
-                if data.get(name):
-                    data[name] = mask_id_number(data[name])
-        elif (revealed := self.context.get("revealed_households")) is not None and any(
-            data.get(name) for name in SENSITIVE_FIELDS
-        ):
-            revealed.add(getattr(instance, "household_id", None) or instance.pk)  # logged by the view
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        revealed = self.context.get("show_sensitive", False)
+        shown = False
+        for name, kind in output_kinds(self.Meta.model._meta.label).items():
+            if not data.get(name):
+                continue
+            if not shown_in_full(kind, user=user, revealed=revealed):
+                data[name] = mask(kind, data[name])
+            elif revealed and kind in REVEAL_ONLY:
+                shown = True
+        if shown and (households := self.context.get("revealed_households")) is not None:
+            households.add(getattr(instance, "household_id", None) or instance.pk)  # logged by the view
         return data
 
 

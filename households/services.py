@@ -1,6 +1,9 @@
 """Every write to the household registry goes through these functions (views, API, admin, seeding)."""
 
+import functools
+import logging
 from collections.abc import Iterable
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +29,8 @@ from households.models import (
     SensitiveAccess,
 )
 
+logger = logging.getLogger(__name__)
+
 
 def ensure_can_edit_registry(*, user, village: Division) -> None:
     """Only village cadres and administrators keep the registry, and only inside their own subtree."""
@@ -49,13 +54,29 @@ def _next_household_number(village: Division) -> str:
     return f"{village.code}{sequence:04d}"
 
 
-def _duplicate_id_error(id_number: str, *, exclude_pk=None) -> ValidationError | None:
+OUTSIDE_DUPLICATE = "该身份证号已在其他辖区登记，请联系县级管理员核实。"
+DUPLICATE_VIA = "重复身份证号"  # SensitiveAccess.via of a refused registration of someone else's number
+
+# Households outside the user's subtree whose member's number a refused write tried to register; the
+# public services record them after their transaction has rolled back (`_logs_outside_duplicates`).
+_outside_holders: ContextVar[list | None] = ContextVar("outside_holders", default=None)
+
+
+def _duplicate_id_error(id_number: str, *, user, exclude_pk=None) -> ValidationError | None:
+    """The holder is named only to a user whose subtree holds them; anyone else learns only that the
+    number is registered elsewhere (no oracle for finding people), and the attempt is logged for the
+    holder's county."""
     holder = (
         Member.objects.filter(id_number=id_number).exclude(pk=exclude_pk).select_related("household__village").first()
     )
     if holder is None:
         return None
     household = holder.household
+    if not (user.is_superuser or (user.division_id and household.village_id.startswith(user.jurisdiction_prefix))):
+        pending = _outside_holders.get()
+        if pending is not None:
+            pending.append(household)
+        return ValidationError({"id_number": OUTSIDE_DUPLICATE}, code="duplicate_id")
     return ValidationError(
         {
             "id_number": (
@@ -67,7 +88,41 @@ def _duplicate_id_error(id_number: str, *, exclude_pk=None) -> ValidationError |
     )
 
 
-def _clean_member(member: Member) -> None:
+def _logs_outside_duplicates(service):
+    """Run a registry write; when it was refused because a number belongs to a household outside the
+    user's subtree, record the attempt (SensitiveAccess, via 重复身份证号, scoped to that household's
+    county) after the write's own transaction rolled back, so the record stays."""
+
+    @functools.wraps(service)
+    def wrapper(*, user, **kwargs):
+        if _outside_holders.get() is not None:  # called by another service: the outermost one records
+            return service(user=user, **kwargs)
+        token = _outside_holders.set([])
+        try:
+            return service(user=user, **kwargs)
+        except ValidationError:
+            holders = _outside_holders.get()
+            if holders:
+                now = clock.now()
+                SensitiveAccess.objects.bulk_create(
+                    SensitiveAccess(
+                        user=user, household=household, at=now, via=DUPLICATE_VIA, reason="登记他人辖区已登记的身份证号"
+                    )
+                    for household in {h.pk: h for h in holders}.values()
+                )
+                logger.warning(
+                    "registry write by %s refused: ID number registered outside their subtree (households %s)",
+                    user,
+                    ", ".join(str(h.number) for h in holders),
+                )
+            raise
+        finally:
+            _outside_holders.reset(token)
+
+    return wrapper
+
+
+def _clean_member(member: Member, *, user) -> None:
     """Field validation plus the cross-field rules of a member record."""
     member.id_number = normalize_id_number(member.id_number)
     member.disability_certificate = normalize_id_number(member.disability_certificate)
@@ -77,7 +132,7 @@ def _clean_member(member: Member) -> None:
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if "id_number" not in errors:
-        duplicate = _duplicate_id_error(member.id_number, exclude_pk=member.pk)
+        duplicate = _duplicate_id_error(member.id_number, user=user, exclude_pk=member.pk)
         if duplicate:
             errors.update(duplicate.message_dict)
     if member.health == Health.DISABLED:
@@ -109,18 +164,19 @@ def _check_single_head(members: Iterable[Member]) -> None:
         raise ValidationError({"relationship": f"每户必须有且只有一位户主，当前为{heads}位。"})
 
 
-def _save_member(member: Member) -> None:
+def _save_member(member: Member, *, user) -> None:
     try:
         # The savepoint keeps the outer transaction usable when the unique index settles a race.
         with transaction.atomic():
             member.save()
     except IntegrityError:
-        duplicate = _duplicate_id_error(member.id_number, exclude_pk=member.pk)
+        duplicate = _duplicate_id_error(member.id_number, user=user, exclude_pk=member.pk)
         if duplicate:
             raise duplicate from None
         raise
 
 
+@_logs_outside_duplicates
 @transaction.atomic
 def household_create(*, user, village: Division, data: dict, members: list[dict]) -> Household:
     """Register a household with its members. All or nothing: an invalid member leaves no row behind."""
@@ -137,7 +193,7 @@ def household_create(*, user, village: Division, data: dict, members: list[dict]
     member_errors: list[dict] = []
     for index, member in enumerate(built):
         try:
-            _clean_member(member)
+            _clean_member(member, user=user)
         except ValidationError as exc:
             member_errors.append({"index": index, **exc.message_dict})
             continue
@@ -152,7 +208,7 @@ def household_create(*, user, village: Division, data: dict, members: list[dict]
     household.save()
     for member in built:
         member.household = household
-        _save_member(member)
+        _save_member(member, user=user)
     return household
 
 
@@ -189,30 +245,71 @@ def _last_change(household: Household) -> str:
     return f"{who}于 {localtime(record.history_date):%Y-%m-%d %H:%M} 保存"
 
 
+@_logs_outside_duplicates
 @transaction.atomic
 def member_create(*, user, household: Household, data: dict) -> Member:
     ensure_can_edit_registry(user=user, village=household.village)
     Household.objects.select_for_update().filter(pk=household.pk).first()  # serialise head checks
     member = Member(household=household, **{k: v for k, v in data.items() if k in MEMBER_FIELDS})
-    _clean_member(member)
+    _clean_member(member, user=user)
     if member.relationship == Relationship.HEAD and household.members.filter(relationship=Relationship.HEAD).exists():
         raise ValidationError({"relationship": "该户已有户主，请先修改原户主的与户主关系。"})
-    _save_member(member)
+    _save_member(member, user=user)
     return member
 
 
+@_logs_outside_duplicates
 @transaction.atomic
 def member_update(*, user, member: Member, data: dict) -> Member:
+    """Change a member's fields (a missing key is unchanged). The ID number is not changed here:
+    nobody editing sees it in full, so a correction is `member_id_correct` (permission, reason, log);
+    sending the same number again is fine."""
+    return _member_write(user=user, member=member, data=data, id_correction=False)
+
+
+CORRECTION_REFUSED = "身份证号不能在此修改：更正身份证号须由有权限的管理员通过“更正身份证号”办理（将被记录）。"
+
+
+def _member_write(*, user, member: Member, data: dict, id_correction: bool) -> Member:
     ensure_can_edit_registry(user=user, village=member.household.village)
     Household.objects.select_for_update().filter(pk=member.household_id).first()
     member = Member.objects.select_for_update().get(pk=member.pk)
+    if not id_correction and "id_number" in data and normalize_id_number(data["id_number"] or "") != member.id_number:
+        raise ValidationError({"id_number": CORRECTION_REFUSED})
     for field, value in data.items():
         if field in MEMBER_FIELDS:
             setattr(member, field, value)
-    _clean_member(member)
+    _clean_member(member, user=user)
     others = list(member.household.members.exclude(pk=member.pk))
     _check_single_head([*others, member])
-    _save_member(member)
+    _save_member(member, user=user)
+    return member
+
+
+CORRECTION_VIA = "更正身份证号"
+
+
+@_logs_outside_duplicates
+@transaction.atomic
+def member_id_correct(
+    *, user, member: Member, id_number: str, reason: str, disability_certificate: str | None = None
+) -> Member:
+    """更正身份证号: change a member's ID number (and the certificate, which begins with it). Only for a
+    registry editor who holds households.view_sensitive, with a reason, logged as a SensitiveAccess —
+    the edit page never carries the full number, so correcting it is this separate action."""
+    ensure_can_edit_registry(user=user, village=member.household.village)
+    if not user.has_perm("households.view_sensitive"):
+        raise PermissionDenied("更正身份证号须由有查看完整身份证号权限的管理员办理。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写更正事由，更正将被记录。"})
+    data = {"id_number": id_number}
+    if disability_certificate:
+        data["disability_certificate"] = disability_certificate
+    member = _member_write(user=user, member=member, data=data, id_correction=True)
+    SensitiveAccess.objects.create(
+        user=user, household=member.household, at=clock.now(), via=CORRECTION_VIA, reason=reason[:128]
+    )
     return member
 
 
@@ -261,11 +358,15 @@ def account_items_set(
 # --------------------------------------------------------------------------- personal data
 
 
-def sensitive_access_record(*, user, households: list, via: str, reason: str = "") -> None:
-    """Let `user` see these households' full ID numbers and bank account, and log it (who, whose, when).
-    Only holders of households.view_sensitive; everyone else sees masked values everywhere."""
+def sensitive_access_record(*, user, households: list, via: str, reason: str) -> None:
+    """Let `user` see these households' full ID numbers, certificates, bank account and phone, and log
+    it (who, whose, when, why). Only holders of households.view_sensitive, and only with a reason;
+    everyone else sees masked values everywhere (`fpr.sensitive`)."""
     if not user.has_perm("households.view_sensitive"):
         raise PermissionDenied("您没有查看完整身份证号和银行账号的权限。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写查看事由，查看完整信息将被记录。"})
     now = clock.now()
     SensitiveAccess.objects.bulk_create(
         SensitiveAccess(user=user, household=household, at=now, via=via, reason=reason[:128])

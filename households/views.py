@@ -6,17 +6,20 @@ a reviewer never sees a form they cannot submit.
 """
 
 import datetime as dt
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.forms.models import model_to_dict
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fpr.errors import ConflictError
+from fpr.sensitive import Kind, shown_in_full
 from households import services
 from households.forms import (
     HOUSEHOLD_FORM_FIELDS,
@@ -27,7 +30,9 @@ from households.forms import (
     IncomeForm,
     MemberForm,
     MemberFormSet,
+    MemberIdCorrectionForm,
     apply_service_errors,
+    hidden_values,
 )
 from households.models import (
     TRANSFER_KINDS,
@@ -111,7 +116,11 @@ def home(request):
 def household_list(request):
     """Households of the user's jurisdiction, 50 a page. Paging seeks on the unique 户编号
     ("after"/"before") instead of OFFSET, so page 1,000 costs what page 1 costs."""
-    form = HouseholdFilterForm(request.GET or None, villages=_village_options(request.user))
+    query = request.GET.copy()
+    if token := query.get(SEARCH_PARAMETER):
+        # A search posted by the page: the words (often an ID number) stay in the session, never the URL.
+        query["q"] = request.session.get(SEARCH_SESSION_KEY, {}).get(token, "")
+    form = HouseholdFilterForm(query or None, villages=_village_options(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     households = select_households(
         user=request.user,
@@ -141,6 +150,31 @@ def household_list(request):
         "can_register": can_edit_registry(request.user, request.user.division),
     }
     return render(request, "households/list.html", context)
+
+
+SEARCH_PARAMETER = "s"
+SEARCH_SESSION_KEY = "household_searches"
+SEARCH_KEPT = 20  # searches remembered per session (each page link names one)
+
+
+@login_required
+@require_POST
+def household_search(request):
+    """The list page's search form posts here: the filters go back into the list's URL as usual, the
+    search words (a name, an ID number) only as an opaque token naming them in the session — so an ID
+    number is not kept in the address bar, the browser history, a proxy's or the server's access log."""
+    query = QueryDict(mutable=True)
+    for name in ("village", "poverty_status", "special_group"):
+        if value := request.POST.get(name, "")[:64]:
+            query[name] = value
+    if words := request.POST.get("q", "").strip()[:32]:
+        searches = request.session.get(SEARCH_SESSION_KEY, {})
+        token = secrets.token_urlsafe(8)
+        searches = {**dict(list(searches.items())[-(SEARCH_KEPT - 1) :]), token: words}
+        request.session[SEARCH_SESSION_KEY] = searches
+        query[SEARCH_PARAMETER] = token
+    url = reverse("households:list")
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
 
 
 def _page_query(request, **cursor) -> str:
@@ -176,7 +210,8 @@ def household_detail(request, pk: int, *, revealed: bool = False):
         "line_gap": abs(summary.per_capita - summary.monitoring_line) if summary.above_line is not None else None,
         "transfer_rows": [(kind.label, summary.transfers.get(kind)) for kind in TRANSFER_KINDS],
         "expenditure_rows": [(kind.label, summary.expenditures.get(kind)) for kind in ExpenditureKind],
-        "history": household_history(household=household),
+        "history": household_history(household=household, user=request.user, revealed=revealed),
+        "can_see_phone": shown_in_full(Kind.PHONE, user=request.user, revealed=revealed),
     }
     return render(request, "households/detail.html", context)
 
@@ -186,9 +221,13 @@ def household_detail(request, pk: int, *, revealed: bool = False):
 def household_reveal(request, pk: int):
     """查看完整信息: the household page again with full ID numbers and bank account, logged first."""
     household = _scoped_household(request, pk)
-    services.sensitive_access_record(
-        user=request.user, households=[household], via="页面", reason=request.POST.get("reason", "")
-    )
+    try:
+        services.sensitive_access_record(
+            user=request.user, households=[household], via="页面", reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("households:detail", pk=household.pk)
     return household_detail(request, pk, revealed=True)
 
 
@@ -243,8 +282,11 @@ def household_create(request):
 def household_edit(request, pk: int):
     household = _scoped_household(request, pk)
     services.ensure_can_edit_registry(user=request.user, village=household.village)
-    initial = {**model_to_dict(household, fields=HOUSEHOLD_FORM_FIELDS), "version": household.version}
-    form = HouseholdEditForm(request.POST or None, initial=initial)
+    # The page never carries a value the user may not see in full (bank account; phone for reviewers).
+    hidden = hidden_values(household, user=request.user)
+    fields = [name for name in HOUSEHOLD_FORM_FIELDS if name not in hidden]
+    initial = {**model_to_dict(household, fields=fields), "version": household.version}
+    form = HouseholdEditForm(request.POST or None, initial=initial, hidden=hidden)
     if request.method == "POST" and form.is_valid():
         try:
             services.household_update(
@@ -281,7 +323,10 @@ def member_edit(request, pk: int, member_pk: int):
     household = _scoped_household(request, pk)
     member = _scoped_member(request, household, member_pk)
     services.ensure_can_edit_registry(user=request.user, village=household.village)
-    form = MemberForm(request.POST or None, initial=model_to_dict(member, fields=MEMBER_FORM_FIELDS))
+    # Neither the ID number nor a certificate the user may not see is put on the page.
+    hidden = hidden_values(member, user=request.user)
+    fields = [name for name in MEMBER_FORM_FIELDS if name not in hidden]
+    form = MemberForm(request.POST or None, initial=model_to_dict(member, fields=fields), hidden=hidden)
     if request.method == "POST" and form.is_valid():
         try:
             services.member_update(user=request.user, member=member, data=form.service_data())
@@ -290,8 +335,40 @@ def member_edit(request, pk: int, member_pk: int):
         else:
             messages.success(request, f"成员 {form.cleaned_data['name']} 的信息已保存。")
             return redirect(reverse("households:detail", args=[household.pk]) + "#members")
-    context = {"form": form, "household": household, "member": member}
+    context = {
+        "form": form,
+        "household": household,
+        "member": member,
+        "can_correct_id": request.user.has_perm("households.view_sensitive"),
+    }
     return render(request, "households/member_form.html", context)
+
+
+@login_required
+def member_id_correct(request, pk: int, member_pk: int):
+    """更正身份证号: for registry editors holding households.view_sensitive, with a reason, logged."""
+    household = _scoped_household(request, pk)
+    member = _scoped_member(request, household, member_pk)
+    services.ensure_can_edit_registry(user=request.user, village=household.village)
+    if not request.user.has_perm("households.view_sensitive"):
+        raise PermissionDenied("更正身份证号须由有查看完整身份证号权限的管理员办理。")
+    form = MemberIdCorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_id_correct(
+                user=request.user,
+                member=member,
+                id_number=form.cleaned_data["id_number"],
+                disability_certificate=form.cleaned_data["disability_certificate"] or None,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+        else:
+            messages.success(request, f"成员 {member.name} 的身份证号已更正，本次更正已记录。")
+            return redirect(reverse("households:detail", args=[household.pk]) + "#members")
+    context = {"form": form, "household": household, "member": member, "masked": hidden_values(member, user=None)}
+    return render(request, "households/member_id_form.html", context)
 
 
 @login_required

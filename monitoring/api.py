@@ -9,7 +9,6 @@ a rule → 400 with a Chinese `detail`, a role → 403, someone else verified it
 from django.db.models import QuerySet
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -96,7 +95,6 @@ class WarningSerializer(serializers.ModelSerializer):
     def get_is_overdue(self, warning: RiskWarning) -> bool:
         return self._deadline(warning).overdue
 
-    @extend_schema_field(OpenApiTypes.INT)
     def get_hours_left(self, warning: RiskWarning) -> int | None:
         return self._deadline(warning).hours_left
 

@@ -5,7 +5,14 @@ checked (ID checksum, required columns, value types) and written, valid or not, 
 — with PostgreSQL `COPY` fed by a generator, or batched inserts on the demo's SQLite. Everything after
 that is set-based SQL: one join finds the registered members of the upload's area, one INSERT … SELECT
 raises the warnings (ON CONFLICT DO NOTHING on person+kind+period, so a re-run raises nothing twice),
-one INSERT … SELECT keeps every other row in the rejected-rows report.
+and the rejected-rows report keeps the first FPR_MAX_REJECTED_ROWS invalid rows (a LIMIT in the
+INSERT … SELECT; the true number is counted) and a few examples of people not registered in the area —
+those are not errors, a county list is mostly such people, so they are only counted (`rows_unmatched`).
+
+Every input is bounded: a CSV line over MAX_LINE_BYTES, a cell over the csv module's field limit, an
+open quote, more than MAX_COLUMNS columns, an XLSX part unpacking over its limit (checked from the zip
+directory before the workbook is opened) each fail the upload with a Chinese message naming the line
+or the part, at most ERROR_MAX_CHARS long.
 
 Atomicity: the whole run is one transaction holding a row lock on the upload. A failed or killed run
 leaves no warning and no rejected row; the retry (Celery acks_late, or the monthly job) starts again
@@ -52,6 +59,13 @@ ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 NOT_REGISTERED = "未匹配到本辖区登记人员（该身份证号不在本单位辖区的农户成员中）"
 PROGRESS_EVERY = 20_000
+# Bounds on what one hostile or broken file can cost: columns read, the longest physical line of a
+# CSV, the length of a stored error message (every list of uploads returns it).
+MAX_COLUMNS = 200
+MAX_HEADER_CHARS = 64  # a column name longer than this is cut (it is stored and listed with the upload)
+MAX_LINE_BYTES = 4 << 20
+ERROR_MAX_CHARS = 1000
+NAMED_COLUMNS = 20  # columns named in a message; the rest as "等 N 列"
 
 
 class FileProblem(Exception):
@@ -228,15 +242,28 @@ def upload_progress(upload: DepartmentUpload) -> dict:
         "rows_read": upload.rows_total,
         "rows_matched": upload.rows_matched,
         "rows_rejected": upload.rows_rejected,
+        "rows_unmatched": upload.rows_unmatched,
         "warnings_created": upload.warnings_created,
         "warnings_existing": upload.warnings_existing,
-        "error": upload.error,
+        "error": bounded_error(upload.error),
         "report_ready": bool(upload.rejected_report),
     }
     if running:
         figures.update(running)
         figures["status_label"] = "比对中"
     return figures
+
+
+def bounded_error(message: str) -> str:
+    """An error message as stored and shown: at most ERROR_MAX_CHARS (older uploads kept longer ones)."""
+    return message if len(message) <= ERROR_MAX_CHARS else message[: ERROR_MAX_CHARS - 1] + "…"
+
+
+def _column_list(names: list, total: int = 0) -> str:
+    """The first NAMED_COLUMNS names (each cut to 40 characters), then "等 N 列" for a longer list."""
+    total = max(total, len(names))
+    shown = "、".join(str(name)[:40] for name in names[:NAMED_COLUMNS] if name) or "（空）"
+    return shown + (f" 等{total}列" if total > NAMED_COLUMNS else "")
 
 
 # --------------------------------------------------------------------------- reading
@@ -253,6 +280,12 @@ def _undecodable_line(path: str, encoding: str) -> tuple[int, bool]:
             data = rest + chunk
             cut = data.rfind(b"\n") + 1
             whole, rest = data[:cut], data[cut:]
+            if len(rest) > MAX_LINE_BYTES:  # (and so no line is longer than the limit and one chunk)
+                long_line = line + whole.count(b"\n")
+                raise FileProblem(
+                    f"第{long_line}行超过{MAX_LINE_BYTES >> 20}MB，不是正常的数据行"
+                    "（可能缺少换行，或有未闭合的引号）。请检查该行后重新导出上传。"
+                )
             try:
                 whole.decode(encoding)
             except UnicodeDecodeError:
@@ -307,46 +340,87 @@ def _check_encoding(path: str, chosen: str) -> str:
     raise FileProblem("无法识别文件编码：既不是 UTF-8，也不是 GBK/GB18030。请另存为“CSV UTF-8”或 XLSX 后上传。")
 
 
+def _csv_problem(error: csv.Error, first_line: int, last_line: int) -> FileProblem:
+    """A csv module error in Chinese, naming the line where the broken record starts."""
+    text = str(error)
+    where = f"第{first_line}行" if last_line <= first_line else f"第{first_line}行（至第{last_line}行）"
+    if "field larger than field limit" in text:
+        limit = csv.field_size_limit() // 1024
+        return FileProblem(
+            f'{where}有单元格超过{limit}KB，不是正常的数据（常见原因：引号“"”未闭合，把后面的行都并进了一个单元格）。'
+            "请检查该行后重新导出上传。"
+        )
+    if "unexpected end of data" in text:
+        return FileProblem(f'{where}的引号“"”没有闭合，一直到文件末尾。请检查该行后重新导出上传。')
+    if "expected after" in text:
+        return FileProblem(f'{where}的引号用法有误（引号“"”闭合后紧跟了其他字符）。请检查该行后重新导出上传。')
+    return FileProblem(f"{where}不是有效的 CSV 数据行（{text[:100]}）。请检查该行后重新导出上传。")
+
+
 def _csv_table(path: str, encoding: str) -> tuple[list, Iterator[list]]:
-    raw = open(path, "rb")  # noqa: SIM115 — closed by the generator below
+    raw = open(path, "rb")  # noqa: SIM115 — closed by the generator below (or here on a bad header)
     text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
     label = ENCODINGS.get(encoding.replace("-sig", ""), encoding.upper())
     try:
-        first = text.readline()
+        first = text.readline(MAX_LINE_BYTES)
+        text.seek(0)
     except UnicodeDecodeError:
         raw.close()
         raise FileProblem(f"第1行无法按 {label} 解码，请确认文件编码后重新上传（可在上传时选择编码）。") from None
     dialect = "excel-tab" if "\t" in first and "," not in first else "excel"
-    header = next(csv.reader([first], dialect=dialect), [])
+    # strict: a quote left open is an error naming its line, not the rest of the file read as one cell.
+    reader = csv.reader(text, dialect=dialect, strict=True)
+    try:
+        header = next(reader, [])
+    except csv.Error as error:
+        raw.close()
+        raise _csv_problem(error, 1, reader.line_num) from None
 
     def rows() -> Iterator[list]:
-        reader = csv.reader(text, dialect=dialect)
+        done = reader.line_num  # physical lines read so far: the next record starts after them
         try:
-            yield from reader
+            for row in reader:
+                yield row
+                done = reader.line_num
         except UnicodeDecodeError:
             raise FileProblem(
-                f"第{reader.line_num + 2}行附近的内容无法按 {label} 解码。请确认文件编码"
+                f"第{done + 1}行附近的内容无法按 {label} 解码。请确认文件编码"
                 "（可在上传时选择 UTF-8、GBK 或 GB18030）后重新上传。"
             ) from None
         except csv.Error as error:
-            raise FileProblem(f"第{reader.line_num + 1}行不是有效的 CSV：{error}") from None
+            raise _csv_problem(error, done + 1, reader.line_num) from None
         finally:
             raw.close()
 
     return header, rows()
 
 
+def _check_xlsx_sizes(path: str) -> None:
+    """Refuse a workbook whose parts unpack too large, from the zip directory alone (nothing unpacked):
+    the whole, each part, and the shared strings (which a reader holds in memory) more tightly. The
+    sizes in the directory bound what is unpacked: Python's zipfile reads no more than they declare."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise FileProblem("XLSX 文件已损坏或不完整，请重新导出后上传。") from None
+    if sum(info.file_size for info in parts) > settings.FPR_MAX_XLSX_UNPACKED_MB << 20:
+        raise FileProblem(f"XLSX 文件解压后超过{settings.FPR_MAX_XLSX_UNPACKED_MB}MB，不予处理，请分批上传或改用 CSV。")
+    for info in parts:
+        shared = info.filename.lower().endswith("sharedstrings.xml")
+        limit = settings.FPR_MAX_XLSX_SHARED_STRINGS_MB if shared else settings.FPR_MAX_XLSX_PART_MB
+        if info.file_size > limit << 20:
+            what = "共享字符串表" if shared else "部件"
+            raise FileProblem(
+                f"XLSX 文件中的{what}“{info.filename[:100]}”解压后为{info.file_size / 1048576:.0f}MB，"
+                f"超过{limit}MB的上限，不予处理。请分批上传或改用 CSV。"
+            )
+
+
 def _xlsx_table(path: str) -> tuple[list, Iterator[tuple]]:
     import openpyxl
 
-    limit = settings.FPR_MAX_XLSX_UNPACKED_MB * 1024 * 1024
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise FileProblem("XLSX 文件已损坏或不完整，请重新导出后上传。") from None
-    if unpacked > limit:
-        raise FileProblem(f"XLSX 文件解压后超过{settings.FPR_MAX_XLSX_UNPACKED_MB}MB，不予处理，请分批上传或改用 CSV。")
+    _check_xlsx_sizes(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
@@ -375,7 +449,14 @@ def open_table(upload: DepartmentUpload) -> tuple[list[str], Iterator]:
         encoding = _check_encoding(path, upload.encoding)
         upload.detected_encoding = encoding.replace("-sig", "")
         header, rows = _csv_table(path, encoding)
-    return [_cell_text(value).strip() for value in header], rows
+    if len(header) > MAX_COLUMNS:
+        names = [_cell_text(value).strip() for value in header[:NAMED_COLUMNS]]
+        raise FileProblem(
+            f"第1行（列名）有{len(header)}列，超过{MAX_COLUMNS}列的上限，不像部门数据表："
+            f"{_column_list(names, len(header))}。"
+            "请确认文件后重新上传。"
+        )
+    return [_cell_text(value).strip()[:MAX_HEADER_CHARS] for value in header], rows
 
 
 # --------------------------------------------------------------------------- checking a row
@@ -453,7 +534,7 @@ class RowChecker:
                     break
         missing = [c.label for c in source.required_columns if c.key not in self.position]
         if missing:
-            found = "、".join(h for h in header if h) or "（空）"
+            found = _column_list([h for h in header if h])
             hint = "" if self.position else "未识别到任何应有的列名，可能是文件编码选错或不是该部门的数据表。"
             raise FileProblem(
                 f"{source.label}数据缺少必需列：{'、'.join(missing)}。文件中的列：{found}。{hint}"
@@ -558,6 +639,8 @@ def _staged_rows(rows: Iterable, checker: RowChecker, upload_id: int, counts: di
         if not any(row):
             continue  # a blank line carries no data
         read += 1
+        if len(row) > MAX_COLUMNS:  # cells beyond any column a list can have: not kept
+            row = row[:MAX_COLUMNS]
         checked = check(row)
         if checked.reasons:
             invalid += 1
@@ -579,10 +662,15 @@ class _CsvStream:
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer, lineterminator="\n")
         self.pending = ""
+        self.problem: FileProblem | None = None
 
     def read(self, size: int = -1) -> str:
         while len(self.pending) < size or size < 0:
-            self.writer.writerows(_take(self.rows, 2000))
+            try:
+                self.writer.writerows(_take(self.rows, 2000))
+            except FileProblem as problem:  # psycopg2 reports it as a cancelled COPY: keep it to say so
+                self.problem = problem
+                raise
             chunk = self.buffer.getvalue()
             if not chunk:
                 break
@@ -611,7 +699,13 @@ def _stage(cursor, rows: Iterator[tuple]) -> None:
             f"CREATE TEMP TABLE {STAGE} (row_number integer, id_number text, grade text, vals text,"
             " err_column text, err_reason text) ON COMMIT DROP"
         )
-        cursor.copy_expert(f"COPY {STAGE} FROM STDIN WITH (FORMAT csv)", _CsvStream(rows), size=1 << 18)
+        stream = _CsvStream(rows)
+        try:
+            cursor.copy_expert(f"COPY {STAGE} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 18)
+        except Exception:
+            if stream.problem is not None:  # the file's fault, found while reading it: say what it is
+                raise stream.problem from None
+            raise
         cursor.execute(f"ANALYZE {STAGE}")
     else:  # the demo's SQLite: the same table, filled in batches
         cursor.execute(
@@ -652,7 +746,7 @@ def comparison_run(upload_id: int) -> DepartmentUpload:
 
 def _fail(upload_id: int, message: str) -> DepartmentUpload:
     DepartmentUpload.objects.filter(pk=upload_id).update(
-        status=UploadStatus.FAILED, error=message, finished_at=clock.now()
+        status=UploadStatus.FAILED, error=bounded_error(message), finished_at=clock.now()
     )
     return DepartmentUpload.objects.get(pk=upload_id)
 
@@ -683,12 +777,15 @@ def _run(upload: DepartmentUpload) -> None:
         )
         cursor.execute(f"SELECT COUNT(*) FROM {MATCH}")
         matched = cursor.fetchone()[0]
+        invalid = counts["invalid"]
+        unmatched = counts["read"] - invalid - matched  # valid rows of nobody registered in the area
         progress_set(
             upload.pk,
             phase="生成预警",
             rows_read=counts["read"],
             rows_matched=matched,
-            rows_rejected=counts["read"] - matched,
+            rows_rejected=invalid,
+            rows_unmatched=unmatched,
         )
         cursor.execute(
             "INSERT INTO monitoring_riskwarning (upload_id, department, kind, grade, period, member_id,"
@@ -714,28 +811,35 @@ def _run(upload: DepartmentUpload) -> None:
         )
         created = cursor.rowcount
         _record_history(cursor, upload, now)
-        # Two statements, not one with OR: "valid but unmatched" must plan as an anti-join (a NOT IN
-        # under OR falls back to scanning the match table per row once it outgrows work_mem).
-        rejected = 0
-        for condition in (
-            "s.err_reason IS NOT NULL",
-            f"s.err_reason IS NULL AND NOT EXISTS (SELECT 1 FROM {MATCH} x WHERE x.row_number = s.row_number)",
+        # The first invalid rows up to the cap, then the first few examples of people not registered
+        # (counted above, not errors). Two statements, not one with OR: "valid but unmatched" must plan
+        # as an anti-join (a NOT IN under OR scans the match table per row once it outgrows work_mem).
+        kept = []
+        for condition, limit in (
+            ("s.err_reason IS NOT NULL", settings.FPR_MAX_REJECTED_ROWS),
+            (
+                f"s.err_reason IS NULL AND NOT EXISTS (SELECT 1 FROM {MATCH} x WHERE x.row_number = s.row_number)",
+                settings.FPR_UNMATCHED_EXAMPLE_ROWS,
+            ),
         ):
             cursor.execute(
                 "INSERT INTO monitoring_rejectedrow (upload_id, row_number, column_label, reason, id_number,"
                 " source_values)"
                 " SELECT %s, s.row_number, COALESCE(s.err_column, '身份证号'), COALESCE(s.err_reason, %s),"
-                f" COALESCE(s.id_number, ''), s.vals FROM {STAGE} s WHERE {condition}",
-                [upload.pk, NOT_REGISTERED],
+                f" COALESCE(s.id_number, ''), s.vals FROM {STAGE} s WHERE {condition}"
+                " ORDER BY s.row_number LIMIT %s",
+                [upload.pk, NOT_REGISTERED, max(limit, 0)],
             )
-            rejected += cursor.rowcount
+            kept.append(cursor.rowcount)
         cursor.execute(f"DROP TABLE {MATCH}")
         cursor.execute(f"DROP TABLE {STAGE}")
     upload.status = UploadStatus.DONE
     upload.error = ""
     upload.rows_total = counts["read"]
     upload.rows_matched = matched
-    upload.rows_rejected = rejected
+    upload.rows_rejected = invalid
+    upload.rows_unmatched = unmatched
+    upload.rejected_kept, upload.unmatched_kept = kept
     upload.warnings_created = created
     upload.warnings_existing = matched - created
     upload.finished_at = clock.now()
@@ -774,7 +878,7 @@ def rejected_report_ready(upload: DepartmentUpload) -> bool:
     """Whether the report file is there to download: built now when small (or when tasks run
     in-process), else queued for the worker (the task runs after each comparison anyway)."""
     if not upload.rejected_report:
-        if upload.rows_rejected > REPORT_INLINE_ROWS and not settings.CELERY_TASK_ALWAYS_EAGER:
+        if upload.rows_kept > REPORT_INLINE_ROWS and not settings.CELERY_TASK_ALWAYS_EAGER:
             from monitoring.tasks import build_rejected_report
 
             try:
@@ -796,7 +900,7 @@ def rejected_report_build(upload_id: int) -> DepartmentUpload:
     from fpr.excel import write_rejected_rows
 
     upload = DepartmentUpload.objects.get(pk=upload_id)
-    if upload.status != UploadStatus.DONE or upload.rejected_report or not upload.rows_rejected:
+    if upload.status != UploadStatus.DONE or upload.rejected_report or not upload.rows_kept:
         return upload
     import tempfile
 

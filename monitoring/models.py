@@ -331,7 +331,12 @@ class DepartmentUpload(TimeStampedModel):
     error = models.TextField("失败原因", blank=True)
     rows_total = models.PositiveIntegerField("数据行数", default=0)
     rows_matched = models.PositiveIntegerField("匹配行数", default=0)
-    rows_rejected = models.PositiveIntegerField("拒收行数", default=0)
+    rows_rejected = models.PositiveIntegerField("拒收行数", default=0)  # invalid rows, all of them
+    # A person not in the registry of the area is not an error (a county 医保 list is mostly such people):
+    # counted, and only the first few kept as examples.
+    rows_unmatched = models.PositiveIntegerField("未登记人员行数", default=0)
+    rejected_kept = models.PositiveIntegerField("逐行保存的拒收行", default=0)  # at most FPR_MAX_REJECTED_ROWS
+    unmatched_kept = models.PositiveIntegerField("保存的未登记人员示例", default=0)
     warnings_created = models.PositiveIntegerField("新增预警", default=0)
     warnings_existing = models.PositiveIntegerField("已有相同预警", default=0)
     started_at = models.DateTimeField("开始比对", null=True, blank=True)
@@ -354,9 +359,21 @@ class DepartmentUpload(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_department_display()} {self.period} {self.original_name}"
 
+    @property
+    def rows_kept(self) -> int:
+        """Rows of the rejected-rows report: the invalid rows kept and the unmatched examples."""
+        return self.rejected_kept + self.unmatched_kept
+
+    @property
+    def rejected_not_kept(self) -> int:
+        """Invalid rows counted but not stored one by one (beyond FPR_MAX_REJECTED_ROWS)."""
+        return max(self.rows_rejected - self.rejected_kept, 0)
+
 
 class RejectedRow(models.Model):
-    """A row that raised no warning: invalid, or nobody registered in the upload's area has its ID."""
+    """A row that raised no warning: invalid (at most FPR_MAX_REJECTED_ROWS of an upload are kept), or
+    one of the first few examples of a person nobody registered in the upload's area has (reason
+    monitoring.comparison.NOT_REGISTERED)."""
 
     # No database constraint: a million-row list can reject ~1,000,000 rows of one upload, and PostgreSQL
     # would check each row's key at commit (seconds for one parent row). Only the comparison run

@@ -17,7 +17,7 @@ from monitoring import (
 def run_comparison(upload_id: int) -> str:
     """Compare one department upload; a killed worker's run is redelivered and starts again."""
     upload = comparison.comparison_run(upload_id)
-    if upload.rows_rejected and not upload.rejected_report:
+    if upload.rows_kept and not upload.rejected_report:
         build_rejected_report.delay(upload_id)
     return upload.status
 

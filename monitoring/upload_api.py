@@ -24,7 +24,8 @@ class ProgressSerializer(serializers.Serializer):
     phase = serializers.CharField(help_text="比对中的阶段：读取并校验 / 匹配登记人员 / 生成预警")
     rows_read = serializers.IntegerField()
     rows_matched = serializers.IntegerField(allow_null=True)
-    rows_rejected = serializers.IntegerField(allow_null=True)
+    rows_rejected = serializers.IntegerField(allow_null=True, help_text="有误的行（全部计数）")
+    rows_unmatched = serializers.IntegerField(allow_null=True, help_text="本辖区未登记人员的行（不是错误，只计数）")
     warnings_created = serializers.IntegerField()
     warnings_existing = serializers.IntegerField()
     error = serializers.CharField()
@@ -55,6 +56,8 @@ class UploadSerializer(serializers.ModelSerializer):
             "rows_total",
             "rows_matched",
             "rows_rejected",
+            "rows_unmatched",
+            "rejected_kept",
             "warnings_created",
             "warnings_existing",
             "created_at",
@@ -68,6 +71,11 @@ class UploadSerializer(serializers.ModelSerializer):
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, upload) -> dict:
         return comparison.upload_progress(upload)
+
+    def to_representation(self, upload) -> dict:
+        data = super().to_representation(upload)
+        data["error"] = comparison.bounded_error(data["error"])  # uploads failed before the bound
+        return data
 
 
 class UploadCreateSerializer(serializers.Serializer):
@@ -139,10 +147,10 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         upload = self.get_object()
-        if upload.status != UploadStatus.DONE or not upload.rows_rejected:
+        if upload.status != UploadStatus.DONE or not upload.rows_kept:
             raise Http404("该批次没有拒收行。")
         if not comparison.rejected_report_ready(upload):
-            raise ApplicationError(f"拒收行共 {upload.rows_rejected} 行，报告正在后台生成，请稍后再下载。")
+            raise ApplicationError(f"拒收行共 {upload.rows_kept} 行，报告正在后台生成，请稍后再下载。")
         return FileResponse(
             upload.rejected_report.open("rb"), as_attachment=True, filename=f"rejected_{upload.pk}.xlsx"
         )

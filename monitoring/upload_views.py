@@ -117,10 +117,10 @@ def upload_detail(request, pk: int):
 def upload_report(request, pk: int):
     """拒收行报告 (XLSX). Built on first request when small; a large one is built by the worker."""
     upload = _scoped_upload(request, pk)
-    if upload.status != UploadStatus.DONE or not upload.rows_rejected:
+    if upload.status != UploadStatus.DONE or not upload.rows_kept:
         raise Http404("该批次没有拒收行。")
     if not comparison.rejected_report_ready(upload):
-        messages.info(request, f"拒收行共 {upload.rows_rejected} 行，报告正在后台生成，请稍后再下载。")
+        messages.info(request, f"拒收行共 {upload.rows_kept} 行，报告正在后台生成，请稍后再下载。")
         return redirect("monitoring:upload", pk=upload.pk)
     name = f"拒收行报告_{upload.get_department_display()}_{upload.period}_{upload.pk}.xlsx"
     return FileResponse(upload.rejected_report.open("rb"), as_attachment=True, filename=name)

@@ -3,7 +3,7 @@ namespace "monitoring"."""
 
 from django.urls import path
 
-from monitoring import todo_views, upload_views, warning_views
+from monitoring import job_views, todo_views, upload_views, warning_views
 
 app_name = "monitoring"
 
@@ -24,4 +24,6 @@ urlpatterns: list = [
     path("warnings/<int:pk>/attach/", warning_views.warning_attach, name="warning_attach"),
     # to-do lists and regional alerts (待办事项) — monitoring.todo_views
     path("todos/", todo_views.todo_list, name="todos"),
+    # scheduled jobs and 立即运行, for administrators — monitoring.job_views
+    path("jobs/", job_views.job_list, name="jobs"),
 ]

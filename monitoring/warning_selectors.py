@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from fpr import clock
+from fpr.sensitive import mask_text
 from households.id_numbers import mask_id_number
 from monitoring.departments import ID
 from monitoring.models import MonitoringCase, RiskWarning, WarningStatus
@@ -90,7 +91,8 @@ def masked_value(header: str, value) -> str:
     text = "" if value is None else str(value)
     if header in ID.headers or _ID_SHAPE.match(text.strip()):
         return mask_id_number(text.strip())
-    return text
+    # Any other column may hold a certificate, phone or bank account: masked by the one list's patterns.
+    return mask_text(text)
 
 
 def source_rows(warning: RiskWarning, *, show_sensitive: bool = False) -> list[tuple[str, str]]:

@@ -1,5 +1,5 @@
-"""The export log in the Django admin: read-only, scoped like the page (administrators see their
-subtree's exports, everyone else their own)."""
+"""The export log in the Django admin (operators only, fpr/admin_site.py): read-only. Administrators read
+their subtree's exports on the export log page."""
 
 from django.contrib import admin
 
@@ -16,18 +16,6 @@ class ExportAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)
-
-    def _reads_log(self, request) -> bool:
-        from fpr.roles import Role
-
-        user = request.user
-        return user.is_superuser or user.has_role(Role.ADMINISTRATOR) or user.has_perm("reports.view_export")
-
-    def has_module_permission(self, request):
-        return self._reads_log(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._reads_log(request)
 
     def has_add_permission(self, request):
         return False

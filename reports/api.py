@@ -7,12 +7,12 @@ from dataclasses import asdict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fpr import clock
 from fpr.api import ErrorSerializer
+from fpr.errors import ApplicationError
 from fpr.periods import Period
 from reports.statistics import Figures, statistics, statistics_by_child
 from reports.statistics_views import _reader, division_for
@@ -95,7 +95,7 @@ class StatisticsView(APIView):
         try:
             period = Period.parse(request.query_params.get("period") or Period.month_of(clock.today()).code)
         except ValueError as exc:
-            raise ValidationError({"period": [str(exc)]}) from exc
+            raise ApplicationError(str(exc), field="period") from exc
         payload = {"period": {"code": period.code, "label": period.label, "start": period.start, "end": period.end}}
         if request.query_params.get("by") == "children":
             table = statistics_by_child(user=request.user, division=division, period=period)

@@ -6,11 +6,13 @@ table, the ledger, the standard forms) call reports.exports.export_start and the
 through `export_file_response`.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from fpr.keyset import keyset_page
 from fpr.roles import CASE_READERS, Level
@@ -24,6 +26,8 @@ from reports.models import Export, ExportKind, ExportStatus
 
 def export_file_response(export: Export) -> FileResponse:
     """The finished file of `export` as a download named after what it holds."""
+    if export.file_removed_at:
+        raise Http404("文件已超过保留期限并已删除，请重新导出。")
     if export.status != ExportStatus.DONE or not export.file:
         raise Http404("文件尚未生成。")
     name = export.file.name.rsplit("/", 1)[-1]
@@ -41,6 +45,7 @@ def export_list(request):
         "page": keyset_page(request, exports, field="created_at", descending=True),
         "kinds": ExportKind.choices,
         "kind": kind,
+        "keep_days": settings.FPR_EXPORT_KEEP_DAYS,
     }
     return render(request, "reports/export_list.html", context)
 
@@ -114,8 +119,10 @@ def export_status(request, pk: int):
 
 
 @login_required
+@require_POST
 def case_form_download(request, pk: int, form: str):
-    """One case's standard form, written now and logged; a case outside the user's area is a 404."""
+    """One case's standard form, written now and logged; a case outside the user's area is a 404.
+    POST only (with CSRF), as every export that writes: a link cannot make a user export in their name."""
     _ensure_case_reader(request.user)
     kind = CASE_FORMS.get(form)
     if kind is None:
@@ -127,16 +134,17 @@ def case_form_download(request, pk: int, form: str):
         division=case.village,
         filters={"case": case.pk, "household": case.household.number},
         background=False,
-        full_ids=request.GET.get("full") == "1",
+        full_ids=request.POST.get("full") == "1",
     )
     return export_file_response(export)
 
 
 @login_required
+@require_POST
 def quarterly_download(request):
-    """A township's quarterly 风险评估表 (picked on the ledger page), written now and logged."""
+    """A township's quarterly 风险评估表 (picked on the ledger page), written now and logged (POST only)."""
     _ensure_case_reader(request.user)
-    form = QuarterlyForm(request.GET, user=request.user)
+    form = QuarterlyForm(request.POST, user=request.user)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""

@@ -119,5 +119,24 @@ def export_run(export_id: int) -> Export:
     return export
 
 
+def export_files_prune(*, keep_days: int | None = None) -> int:
+    """Delete the files of exports finished more than `keep_days` (FPR_EXPORT_KEEP_DAYS) ago; the log row
+    stays, marked with when its file went (an export holds personal data: a copy kept on the server for
+    ever is a copy that can leak). Idempotent; returns the number of files removed."""
+    keep_days = settings.FPR_EXPORT_KEEP_DAYS if keep_days is None else keep_days
+    cutoff = clock.now() - dt.timedelta(days=keep_days)
+    removed = 0
+    old = Export.objects.filter(file_removed_at__isnull=True, created_at__lt=cutoff).exclude(file="")
+    for export in old.only("pk", "file").iterator():
+        try:
+            export.file.delete(save=False)  # a file already gone from the disk is not an error
+        except OSError:
+            logger.exception("could not delete the file of export %s", export.pk)
+            continue
+        Export.objects.filter(pk=export.pk).update(file="", file_removed_at=clock.now())
+        removed += 1
+    return removed
+
+
 def export_filename(export: Export) -> str:
     return f"{export.get_kind_display()}_{export.division.name}_{clock.localtime_now():%Y%m%d%H%M}.xlsx"

@@ -16,6 +16,7 @@ from django.db.models import Q
 from assistance.models import AssistancePlan, Measure
 from assistance.rules import APPROVAL, PROPOSAL, Facts, evaluate, load_facts, load_facts_many
 from fpr import clock
+from fpr.sensitive import Kind, mask, shown_in_full
 from households.id_numbers import mask_id_number
 from households.models import HousingSafety, Relationship
 from households.selectors import income_summary
@@ -41,6 +42,11 @@ def _id(number: str, export: Export) -> str:
     return number if export.unmasked else mask_id_number(number)
 
 
+def _phone(number: str, export: Export) -> str:
+    """As the household page shows it to the export's author (`fpr.sensitive`)."""
+    return number if shown_in_full(Kind.PHONE, user=export.user, revealed=export.unmasked) else mask(Kind.PHONE, number)
+
+
 def _head(members) -> object | None:
     return next((m for m in members if m.relationship == Relationship.HEAD), None)
 
@@ -64,7 +70,7 @@ def _case_fields(case: MonitoringCase, members, export: Export) -> list[tuple[st
         ("身份证号", _id(head.id_number, export) if head else "", 3),
         ("家庭人口", f"{len(members)}人", 1),
         ("家庭住址", household.address, 4),
-        ("联系电话", household.phone, 2),
+        ("联系电话", _phone(household.phone, export), 2),
         (
             "脱贫状态",
             household.get_poverty_status_display()

@@ -144,7 +144,8 @@ def statistics_page(request):
         "child_level": Level(min(division.level + 1, Level.VILLAGE)).label,
         "is_admin": request.user.is_superuser or request.user.has_role(Role.ADMINISTRATOR),
     }
-    return render(request, "reports/statistics.html", context)
+    # A bad period shows the page of this month with the reason, answered as 400 (a bad request).
+    return render(request, "reports/statistics.html", context, status=400 if period_error else 200)
 
 
 @login_required
@@ -238,7 +239,7 @@ def dashboard(request):
         "charts": charts,
         "stats_url": _stats_url(division.code, period),
     }
-    return render(request, "reports/dashboard.html", context)
+    return render(request, "reports/dashboard.html", context, status=400 if period_error else 200)
 
 
 def _risk_names():

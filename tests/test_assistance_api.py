@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from assistance.models import AssistancePlan, Measure, MeasureStatus, Visit
 from assistance.services import measure_add, measure_update, plan_create, visit_record
-from conftest import CaseWalker, pdf_scan
+from conftest import PNG_BYTES, CaseWalker, pdf_scan
 from households.models import Health, LabourCapacity, Relationship
 from households.services import member_update
 from monitoring.models import Classification, Stage
@@ -27,7 +27,7 @@ MEASURES = "/api/v1/measures/"
 VISITS = "/api/v1/visits/"
 DUTY = "/api/v1/visit-duty/"
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = PNG_BYTES  # a whole PNG: attachments are checked by structure
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +110,7 @@ def test_plan_is_created_adjusted_and_versioned(api, case_a, walker, cadre_a, to
         "“一户一策”帮扶计划中没有实施中或已完成的措施，计划尚未实施。"
     ]
     again = client.post(case_url(case_a, "plan/"), plan_payload(pairing_cadre=cadre_a.pk), format="json")
-    assert again.status_code == 400 and again.json()["detail"] == ["该监测对象已有帮扶计划，请调整现有计划。"]
+    assert again.status_code == 400 and again.json()["detail"] == "该监测对象已有帮扶计划，请调整现有计划。"
 
     no_reason = client.patch(case_url(case_a, "plan/"), {"needs": "技能培训"}, format="json")
     assert no_reason.status_code == 400 and no_reason.json()["adjustment_reason"] == ["请填写调整原因。"]
@@ -146,7 +146,7 @@ def test_plan_waits_for_county_approval(api, case_a, cadre_a):
     response = api(cadre_a).post(case_url(case_a, "plan/"), plan_payload(pairing_cadre=cadre_a.pk), format="json")
 
     assert response.status_code == 400
-    assert "县级审定纳入监测后才能制定帮扶计划" in response.json()["detail"][0]
+    assert "县级审定纳入监测后才能制定帮扶计划" in response.json()["detail"]
 
 
 def test_plan_costs_the_same_queries_for_one_or_six_measures(api, monitored, cadre_a, django_assert_max_num_queries):

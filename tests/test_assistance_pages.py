@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from assistance.models import AssistancePlan, Effect, Measure, MeasureStatus, Visit, VisitPhoto
 from assistance.services import measure_add, measure_update, plan_create, visit_record
-from conftest import make_user
+from conftest import PNG_BYTES, make_user
 from fpr.roles import Role
 from households.models import Health, IncomeKind, LabourCapacity, Relationship
 from households.services import account_items_set, member_update
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = PNG_BYTES  # a whole PNG: attachments are checked by structure
 
 
 @pytest.fixture(autouse=True)

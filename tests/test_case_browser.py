@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from conftest import PDF_BYTES, PNG_BYTES
 from households.models import IncomeKind
 from households.services import account_items_set
 from monitoring.models import MonitoringCase, Stage
@@ -54,9 +55,9 @@ def test_case_goes_from_application_to_county_approval(
 ):
     base = live_server.url
     scan = tmp_path / "承诺授权书.pdf"
-    scan.write_bytes(b"%PDF-1.4\n% signed commitment\n")
+    scan.write_bytes(PDF_BYTES)
     minutes = tmp_path / "评议会议记录.png"
-    minutes.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    minutes.write_bytes(PNG_BYTES)
 
     with time_machine.travel(TODAY, tick=True):
         today = dt.date(2026, 11, 23)

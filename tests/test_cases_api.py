@@ -392,7 +392,7 @@ def test_stage_records_refuse_bad_input_in_chinese(api, case_a, walker, cadre_a,
         format="multipart",
     )
     assert wrong_stage.status_code == 400
-    assert "只能在“民主评议”环节填写此项" in wrong_stage.json()["detail"][0]
+    assert "只能在“民主评议”环节填写此项" in wrong_stage.json()["detail"]
 
 
 def test_objections_are_lodged_dismissed_and_substantiated(api, case_a, walker, cadre_a):
@@ -409,7 +409,7 @@ def test_objections_are_lodged_dismissed_and_substantiated(api, case_a, walker, 
     )
     assert dismissed.status_code == 200 and dismissed.json()["status_display"] == "经核查不属实"
     again = client.post(case_url(case_a, f"objections/{objection_id}/dismiss/"), {"resolution": "x"}, format="json")
-    assert again.status_code == 400 and again.json()["detail"] == ["该异议已处理。"]
+    assert again.status_code == 400 and again.json()["detail"] == "该异议已处理。"
 
     second = client.post(case_url(case_a, "objections/"), {"lodged_by": "村民乙", "content": "有小汽车"}).json()
     substantiated = client.post(

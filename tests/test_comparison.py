@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import json
+import zipfile
 
 import openpyxl
 import pytest
@@ -39,7 +40,8 @@ def test_matching_rows_raise_warnings_in_the_village_queue(department_upload, ho
         ]
     )
     assert upload.status == UploadStatus.DONE, upload.error
-    assert (upload.rows_total, upload.rows_matched, upload.rows_rejected) == (3, 2, 1)
+    # The third person is registered nowhere in the area: not an error, counted (and kept as an example).
+    assert (upload.rows_total, upload.rows_matched, upload.rows_rejected, upload.rows_unmatched) == (3, 2, 0, 1)
     assert upload.warnings_created == 2
     warnings = {w.member_id: w for w in RiskWarning.objects.filter(upload=upload)}
     a = warnings[person_a.pk]
@@ -149,7 +151,7 @@ def test_bad_rows_of_every_kind_are_reported_with_row_numbers(administrator, hou
         {"身份证号": new_id_number(), "个人自付金额": "10"},  # 10: nobody registered
     ]
     upload = department_upload_rows(administrator, rows)
-    assert (upload.rows_total, upload.rows_matched, upload.rows_rejected) == (8, 1, 7)
+    assert (upload.rows_total, upload.rows_matched, upload.rows_rejected, upload.rows_unmatched) == (8, 1, 6, 1)
     report = rejected(upload)
     assert report[3] == ("身份证号", "身份证号校验位错误")
     assert report[4] == ("身份证号", "身份证号应为18位，当前为10位")
@@ -488,3 +490,99 @@ def test_the_same_pipeline_runs_on_the_demos_sqlite(tmp_path):
         "rejected": [3],
         "existing": 2,
     }
+
+
+# --------------------------------------------------------------------------- bounded rejected rows (#11 finding 9)
+
+
+def test_invalid_rows_beyond_the_cap_are_counted_and_not_stored(administrator, household_a, settings):
+    settings.FPR_MAX_REJECTED_ROWS = 5
+    settings.FPR_UNMATCHED_EXAMPLE_ROWS = 2
+    invalid = [{"身份证号": f"bad{i}", "个人自付金额": "1"} for i in range(12)]  # rows 3–14
+    unmatched = [{"身份证号": new_id_number(), "个人自付金额": "1"} for _ in range(7)]  # rows 15–21
+    upload = department_upload_rows(administrator, medical_rows(head_of(household_a)) + invalid + unmatched)
+    assert upload.status == UploadStatus.DONE, upload.error
+    assert (upload.rows_total, upload.rows_matched, upload.rows_rejected, upload.rows_unmatched) == (20, 1, 12, 7)
+    assert (upload.rejected_kept, upload.unmatched_kept, upload.rejected_not_kept) == (5, 2, 7)
+    stored = rejected(upload)
+    assert sorted(stored) == [3, 4, 5, 6, 7, 15, 16]  # the first five invalid, the first two examples
+    assert [stored[n][1] for n in (15, 16)] == [comparison.NOT_REGISTERED] * 2
+    assert all(stored[n][1] != comparison.NOT_REGISTERED for n in (3, 4, 5, 6, 7))
+
+
+def test_people_not_in_the_registry_are_counted_not_rejected(administrator, household_a, settings):
+    """A county 医保 list is mostly people outside the rural registry: that is not an error."""
+    settings.FPR_UNMATCHED_EXAMPLE_ROWS = 0
+    unmatched = [{"身份证号": new_id_number(), "个人自付金额": "1"} for _ in range(30)]
+    upload = department_upload_rows(administrator, medical_rows(head_of(household_a)) + unmatched)
+    assert (upload.rows_matched, upload.rows_rejected, upload.rows_unmatched, upload.rows_kept) == (1, 0, 30, 0)
+    assert not RejectedRow.objects.filter(upload=upload).exists()
+    assert comparison.rejected_report_build(upload.pk).rejected_report.name == ""  # nothing to report
+
+
+# --------------------------------------------------------------------------- XLSX parts (#11 finding 8)
+
+
+def _with_part(data: bytes, name: str, write) -> bytes:
+    """The workbook `data` with its part `name` replaced (or added) by what `write(handle)` writes."""
+    out = io.BytesIO()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            if info.filename != name:
+                archive.writestr(info, source.read(info))
+        with archive.open(name, "w", force_zip64=True) as part:
+            write(part)
+    return out.getvalue()
+
+
+def _shared_strings(megabytes: int):
+    def write(part):
+        part.write(b'<?xml version="1.0" encoding="UTF-8"?>')
+        part.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+        block = (
+            b"<si><t>\xe5\xa4\xa7\xe6\x96\xb9\xe5\x8e\xbf\xe4\xba\xba\xe6\xb0\x91\xe5\x8c\xbb\xe9\x99\xa2</t></si>"
+            * 30_000
+        )
+        for _ in range(megabytes * (1 << 20) // len(block) + 1):
+            part.write(block)
+        part.write(b"</sst>")
+
+    return write
+
+
+def test_an_oversized_shared_strings_part_is_refused_by_name_before_the_workbook_is_opened(
+    administrator, household_a, monkeypatch
+):
+    """The issue's file: well under the whole-file limit, but one 100 MB part that a reader keeps in
+    memory (openpyxl took a worker to 2.3 GB on 300 MB). Refused from the zip directory alone."""
+    import openpyxl as reader
+
+    person = head_of(household_a)
+    data = xlsx_bytes(["身份证号", "姓名", "个人自付金额"], [[person.id_number, person.name, "某医院"]])
+    bomb = _with_part(data, "xl/sharedStrings.xml", _shared_strings(100))
+    assert len(bomb) < 2 << 20  # 100 MB of text packs into about a megabyte
+
+    def never(*args, **kwargs):
+        raise AssertionError("the workbook was opened")
+
+    monkeypatch.setattr(reader, "load_workbook", never)
+    upload = upload_file(administrator, bomb, name="大字符串.xlsx")
+    assert upload.status == UploadStatus.FAILED
+    assert "共享字符串表“xl/sharedStrings.xml”解压后为10" in upload.error and "超过64MB的上限" in upload.error
+    assert not RiskWarning.objects.exists()
+
+
+def test_any_xlsx_part_over_its_limit_is_refused_with_its_name(administrator, settings):
+    settings.FPR_MAX_XLSX_PART_MB = 1
+    rows = [[f"{i:018d}", "x" * 10, i] for i in range(40_000)]  # a sheet of several MB unpacked
+    upload = upload_file(administrator, xlsx_bytes(["身份证号", "姓名", "个人自付金额"], rows), name="大.xlsx")
+    assert upload.status == UploadStatus.FAILED
+    assert "部件“xl/worksheets/sheet1.xml”解压后为" in upload.error and "超过1MB的上限" in upload.error
+
+
+def test_a_worker_that_grew_is_replaced_after_its_task(settings):
+    from fpr.celery import app
+
+    assert settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD == 1024 * 1024  # KiB: FPR_WORKER_MAX_MEMORY_MB=1024
+    assert app.conf.worker_max_memory_per_child == settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD

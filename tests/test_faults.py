@@ -205,7 +205,8 @@ def test_with_redis_stopped_pages_work_and_a_queued_upload_is_compared_when_it_r
     assert run.status == JobStatus.SUCCEEDED, run.errors
     upload.refresh_from_db()
     assert upload.status == UploadStatus.DONE, upload.error
-    assert (upload.rows_total, upload.rows_matched, upload.rows_rejected, upload.warnings_created) == (2, 1, 1, 1)
+    assert (upload.rows_total, upload.rows_matched, upload.rows_rejected, upload.rows_unmatched) == (2, 1, 0, 1)
+    assert upload.warnings_created == 1
     warning = RiskWarning.objects.get()
     assert (warning.upload_id, warning.member_id, warning.household_id) == (upload.pk, person.pk, household.pk)
 
@@ -436,13 +437,19 @@ def test_a_worker_killed_mid_comparison_leaves_nothing_and_the_redelivered_task_
         )
         upload.refresh_from_db()
         assert upload.status == UploadStatus.DONE, upload.error
-        assert (upload.rows_total, upload.rows_matched, upload.rows_rejected) == (ROWS, 6, ROWS - 6)
+        # People not in the registry are counted, not rejected; only a few are kept as examples.
+        assert (upload.rows_total, upload.rows_matched, upload.rows_rejected, upload.rows_unmatched) == (
+            ROWS,
+            6,
+            0,
+            ROWS - 6,
+        )
         assert (upload.warnings_created, upload.warnings_existing) == (6, 0)
         warnings = RiskWarning.objects.filter(upload=upload)
         assert sorted(warnings.values_list("member_id", flat=True)) == sorted(m.pk for m in members)
         assert sorted(warnings.values_list("grade", flat=True)) == ["orange"] * 3 + ["red"] * 3
         assert RiskWarning.objects.count() == 6 and RiskWarning.history.count() == 6
-        assert RejectedRow.objects.filter(upload=upload).count() == ROWS - 6
+        assert RejectedRow.objects.filter(upload=upload).count() == settings.FPR_UNMATCHED_EXAMPLE_ROWS
         # The comparison's message is acknowledged at last: nothing of it left to redeliver. (The
         # worker goes on to build the rejected-rows report, a task of its own, not waited for here.)
         wait_for(

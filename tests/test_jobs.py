@@ -516,9 +516,17 @@ def client_for(user):
     return client
 
 
-def test_administrator_runs_a_job_from_the_admin_and_sees_the_result(administrator, monitored, settings):
+@pytest.fixture
+def operator(administrator):
+    """The Django admin is for the operators (superusers) only; administrators use monitoring:jobs."""
+    administrator.is_superuser = True
+    administrator.save()
+    return administrator
+
+
+def test_operator_runs_a_job_from_the_admin_and_sees_the_result(operator, monitored, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    client = client_for(administrator)
+    client = client_for(operator)
     page = client.get("/admin/monitoring/jobrun/run/")
     assert page.status_code == 200
     assert "风险消除月度研判" in page.content.decode() and "从未运行" in page.content.decode()
@@ -533,26 +541,29 @@ def test_administrator_runs_a_job_from_the_admin_and_sees_the_result(administrat
     assert client.get(f"/admin/monitoring/jobrun/{record.pk}/change/").status_code == 200
 
 
-def test_admin_queues_the_job_when_celery_runs_a_worker(administrator, settings, monkeypatch):
+def test_admin_queues_the_job_when_celery_runs_a_worker(operator, settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     sent = []
     monkeypatch.setattr(jobs.TASKS["overdue_scan"], "delay", lambda **kwargs: sent.append(kwargs))
-    response = client_for(administrator).post("/admin/monitoring/jobrun/run/", {"job": "overdue_scan"})
+    response = client_for(operator).post("/admin/monitoring/jobrun/run/", {"job": "overdue_scan"})
     assert "已提交后台运行" in response.content.decode()
     assert sent == [{"triggered_by": "手动：admin_user"}]
     assert not JobRun.objects.exists()
 
 
-def test_only_administrators_see_the_job_runs(cadre_a, township_reviewer, divisions):
+def test_only_operators_see_the_job_runs_in_the_admin(cadre_a, township_reviewer, administrator, divisions):
     from django.contrib.auth.models import Permission
 
     township_reviewer.is_staff = True
     township_reviewer.save()
     township_reviewer.user_permissions.add(Permission.objects.get(codename="view_jobrun"))
-    client = client_for(township_reviewer)
-    assert client.get("/admin/monitoring/jobrun/run/").status_code == 403
-    assert client.get("/admin/monitoring/jobrun/").status_code == 403
-    assert client_for(cadre_a).get("/admin/monitoring/jobrun/run/").status_code == 302  # to the admin login
+    for user in (township_reviewer, administrator, cadre_a):
+        client = client_for(user)
+        assert client.get("/admin/monitoring/jobrun/run/").status_code == 302  # to the admin login
+        assert client.get("/admin/monitoring/jobrun/").status_code == 302
+    # The administrators' own page (tests/test_accounts.py runs a job there).
+    assert client_for(administrator).get("/monitoring/jobs/").status_code == 200
+    assert client_for(township_reviewer).get("/monitoring/jobs/").status_code == 403
 
 
 # --------------------------------------------------------------------------- the to-do page
@@ -616,6 +627,8 @@ def test_admin_lists_of_uploads_warnings_todos_and_alerts_are_read_only_and_scop
 ):
     department_upload([medical_row(head(household_a))])
     run("overdue_scan")
+    administrator.is_superuser = True  # the admin is the operators'
+    administrator.save()
     client = client_for(administrator)
     for model in ("departmentupload", "rejectedrow", "riskwarning", "todoitem", "regionalalert", "jobrun"):
         assert client.get(f"/admin/monitoring/{model}/").status_code == 200, model

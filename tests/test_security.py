@@ -96,19 +96,17 @@ def test_every_form_page_carries_a_csrf_token(client, cadre_a, household_a):
 
 
 def test_api_tokens_are_revocable_by_the_administrator(client, cadre_a, administrator):
-    from rest_framework.authtoken.models import Token
+    """The administrator's user page revokes every token of a user of their subtree (the Django admin is
+    the operators' now: tests/test_admin_door.py)."""
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
-    token = Token.objects.create(user=cadre_a)
+    _, token = AuthToken.objects.create(user=cadre_a)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/v1/households/").status_code == 200
     client.force_login(administrator)
-    response = client.post(
-        reverse("admin:households_user_changelist"),
-        {"action": "revoke_api_tokens", "_selected_action": [cadre_a.pk]},
-        follow=True,
-    )
-    assert "已撤销 1 个 API 令牌" in response.content.decode()
-    assert not Token.objects.filter(user=cadre_a).exists()
+    response = client.post(reverse("accounts:user_tokens_revoke", args=[cadre_a.pk]), follow=True)
+    assert "已撤销 1 个API令牌" in response.content.decode()
+    assert not AuthToken.objects.filter(user=cadre_a).exists()
     assert api.get("/api/v1/households/").status_code == 401

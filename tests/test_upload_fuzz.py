@@ -328,3 +328,73 @@ def test_every_registered_export_neutralises_formulas(injected_world, administra
     # The payloads did reach the files (neutralised), so the check above looked at real content.
     assert sum(checked.values()) > 0, checked
     assert any(seen for (kind, _), seen in checked.items() if kind == "ledger")
+
+
+# --------------------------------------------------------------------------- broken CSVs (#11 finding 14)
+
+
+def assert_clear_failure(upload, *phrases: str) -> None:
+    """Failed with a bounded Chinese message naming the problem, not the generic system error."""
+    from monitoring.comparison import ERROR_MAX_CHARS
+
+    assert upload.status == UploadStatus.FAILED
+    assert "系统错误" not in upload.error, upload.error
+    assert len(upload.error) <= ERROR_MAX_CHARS
+    for phrase in phrases:
+        assert phrase in upload.error, upload.error
+    assert not RiskWarning.objects.filter(upload=upload).exists()
+
+
+def csv_lines(*lines: str) -> bytes:
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_a_header_field_over_128_kb_names_the_line(uploader):
+    data = csv_lines(",".join(header()) + ",备注" + "注" * 140_000, "52052119900101001X,某,1,,")
+    assert_clear_failure(upload_and_run(uploader, data, "header.csv"), "第1行有单元格超过128KB")
+
+
+def test_an_unterminated_quote_names_the_line_where_it_opens(uploader, registered):
+    good = f"{registered.id_number},{registered.name},30000,2026-10,县医院"
+    data = csv_lines(",".join(header()), good, '52052119900101001X,"某某,100,2026-10,县医院', good, good)
+    assert_clear_failure(upload_and_run(uploader, data, "quote.csv"), "第3行（至第5行）", "引号")
+
+
+def test_a_quote_that_swallows_the_file_names_the_line(uploader, registered):
+    good = f"{registered.id_number},{registered.name},30000,2026-10,县医院"
+    data = csv_lines(",".join(header()), good, '52052119900101001X,"某某,100', *[good] * 20_000)
+    assert_clear_failure(upload_and_run(uploader, data, "swallow.csv"), "第3行", "超过128KB", "引号")
+
+
+def test_a_40_mb_field_is_refused_with_its_line(uploader, registered):
+    good = f"{registered.id_number},{registered.name},30000,2026-10,县医院"
+    data = csv_lines(",".join(header()), good, good, f"52052119900101001X,{'某' * (14 << 20)},1,,")
+    assert len(data) > 40 << 20
+    assert_clear_failure(upload_and_run(uploader, data, "field.csv"), "第4行超过4MB")
+
+
+def test_a_million_columns_are_refused_in_a_bounded_message(uploader):
+    data = csv_lines(",".join(header() + [f"列{i}" for i in range(1_000_000)]), "52052119900101001X,某,1,,")
+    assert_clear_failure(upload_and_run(uploader, data, "wide.csv"), "第1行超过4MB")
+    # Narrower, within a line: the column limit, naming the first columns and how many there are.
+    data = csv_lines(",".join(header() + [f"列{i}" for i in range(10_000)]), "52052119900101001X,某,1,,")
+    upload = upload_and_run(uploader, data, "wide2.csv")
+    assert_clear_failure(upload, "第1行（列名）有10005列，超过200列的上限", "身份证号、姓名", "列14 等10005列")
+
+
+def test_the_uploads_api_list_never_returns_a_huge_error(uploader):
+    """An upload that failed before the bound kept a 7.9 MB message; the list returns it cut."""
+    from rest_framework.test import APIClient
+
+    from monitoring.comparison import ERROR_MAX_CHARS
+    from monitoring.models import DepartmentUpload
+
+    upload = upload_and_run(uploader, csv_lines("身份证号"), "old.csv")
+    DepartmentUpload.objects.filter(pk=upload.pk).update(error="医保数据缺少必需列：" + "列、" * 4_000_000)
+    api = APIClient()
+    api.force_authenticate(uploader)
+    response = api.get("/api/v1/uploads/")
+    assert response.status_code == 200
+    assert len(response.content) < 20_000
+    (listed,) = response.json()["results"]
+    assert len(listed["error"]) == len(listed["progress"]["error"]) == ERROR_MAX_CHARS

@@ -152,7 +152,9 @@ def test_api_upload_progress_and_rejected_rows(administrator, household_a, cadre
     pk = response.json()["id"]
     run_queued()
     detail = api.get(f"/api/v1/uploads/{pk}/").json()
-    assert detail["progress"]["warnings_created"] == 1 and detail["rows_rejected"] == 1
+    assert detail["progress"]["warnings_created"] == 1
+    # The second person is registered nowhere here: counted apart, not an error (kept as an example).
+    assert (detail["rows_rejected"], detail["rows_unmatched"], detail["progress"]["rows_unmatched"]) == (0, 1, 1)
     rows = api.get(f"/api/v1/uploads/{pk}/rejected-rows/").json()["results"]
     assert rows[0]["row_number"] == 3 and "*" in rows[0]["id_number"]
     report = api.get(f"/api/v1/uploads/{pk}/report/")
@@ -173,3 +175,26 @@ def test_api_refuses_other_departments(department_officer):
         format="multipart",
     )
     assert response.status_code == 403 and "只能上传本部门" in response.json()["detail"]
+
+
+def test_the_page_and_the_report_say_how_many_rows_were_not_kept(client, administrator, household_a, settings):
+    settings.FPR_MAX_REJECTED_ROWS = 3
+    settings.FPR_UNMATCHED_EXAMPLE_ROWS = 1
+    invalid = [{"身份证号": f"bad{i}", "个人自付金额": "1"} for i in range(8)]
+    unmatched = [{"身份证号": new_id_number(), "个人自付金额": "1"} for _ in range(4)]
+    client.force_login(administrator)
+    post_upload(client, department_csv(rows_for(household_a, *invalid, *unmatched), department=MEDICAL).encode())
+    run_queued()
+    upload = DepartmentUpload.objects.get()
+    page = client.get(reverse("monitoring:upload", args=[upload.pk])).content.decode()
+    assert "拒收 8 行（数据有误）" in page and "本辖区未登记人员 4 行（不是错误，只计数）" in page
+    assert "其余 5 行未逐行保存" in page and "只列出前 1 行作为示例" in page
+    report = client.get(reverse("monitoring:upload_report", args=[upload.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert [row[0] for row in cells[2:6]] == [3, 4, 5, 11]  # three invalid rows, one example of the unmatched
+    notes = [row[2] for row in cells[6:]]
+    assert notes == [
+        "拒收行共 8 行：以上为前 3 行，其余 5 行未逐行保存。",
+        "本辖区未登记人员共 4 行（不是错误，只计数）；以上列出其中前 1 行作为示例。",
+    ]

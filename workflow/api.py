@@ -264,7 +264,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         summary="批量办理（如镇街批量审核通过）",
         description=f"不超过 FPR_BULK_INLINE_LIMIT（默认{settings.FPR_BULK_INLINE_LIMIT}）件时立即办理，返回200及"
-        "每件失败的原因；超过时转为后台任务，返回202及任务编号，进度见 /api/v1/bulk-jobs/{id}/。",
+        "每件失败的原因；超过时转为后台任务，返回202及任务编号，进度见 /api/v1/bulk-jobs/{id}/。"
+        f"一次最多 FPR_BULK_MAX_CASES（默认{settings.FPR_BULK_MAX_CASES}）件，超过返回400。",
         request=BulkInputSerializer,
         responses={200: BulkResultSerializer, 202: BulkJobSerializer, 400: INVALID},
     )

@@ -7,12 +7,14 @@ with every guard that fails, so the page shows the same reasons the API and a bu
 
 from django import forms
 
+from fpr.errors import ApplicationError
 from fpr.forms import MultipleFileField
 from fpr.periods import Period
 from monitoring.forms import SCAN_TYPES, date_input, scan_help
 from monitoring.models import CaseType, RiskCategory, Stage
 from workflow.elimination import ELIMINATION
 from workflow.engine import Input, Transition
+from workflow.services import ensure_bulk_size
 
 
 def input_field(spec: Input) -> forms.Field:
@@ -94,6 +96,10 @@ class BulkForm(forms.Form):
         ids = list(dict.fromkeys(self.cleaned_data["cases"]))  # a case ticked twice is done once
         if not ids:
             raise forms.ValidationError("请先勾选要办理的案件。")
+        try:
+            ensure_bulk_size(ids)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message, code="too_many") from None
         return ids
 
     def inputs(self) -> dict:

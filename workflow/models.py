@@ -73,7 +73,7 @@ class BulkJob(models.Model):
     total = models.PositiveIntegerField("总数", default=0)
     processed = models.PositiveIntegerField("已处理", default=0)
     succeeded = models.PositiveIntegerField("成功", default=0)
-    failures = models.JSONField("失败明细", default=list)  # [{"case": id, "household": "...", "reasons": [...]}]
+    failed = models.PositiveIntegerField("未办理", default=0)  # the rows of BulkJobFailure, counted as they go in
     status = models.CharField("状态", max_length=16, choices=BulkJobStatus.choices, default=BulkJobStatus.QUEUED)
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
@@ -84,3 +84,23 @@ class BulkJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transition} × {self.total}"
+
+
+class BulkJobFailure(models.Model):
+    """One case a bulk job could not act on, and why. A row per failure, inserted with each progress
+    write, so a progress write costs the same whatever the number of failures before it (a list
+    rewritten whole every 50 cases made 20,000 cases write 88 MB of WAL)."""
+
+    job = models.ForeignKey(BulkJob, verbose_name="批量操作", on_delete=models.CASCADE, related_name="failure_rows")
+    position = models.PositiveIntegerField("序号")  # the case's place in the job's list: the order shown
+    case = models.BigIntegerField("案件")  # the id asked for: it may not exist or be outside the jurisdiction
+    household = models.CharField("户编号", max_length=20, blank=True)
+    reasons = models.JSONField("原因", default=list)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "批量操作未办理明细"
+        ordering = ["job", "position"]
+        constraints = [models.UniqueConstraint(fields=["job", "position"], name="bulk_failure_once_per_position")]
+
+    def __str__(self) -> str:
+        return f"{self.household or self.case}：{'；'.join(self.reasons)}"

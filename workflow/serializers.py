@@ -8,13 +8,14 @@ pages refuse, with the same Chinese messages.
 import datetime as dt
 import json
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
 from fpr.api import ErrorSerializer
 from households.models import Household
-from households.serializers import ScopedHouseholdField
+from households.serializers import MaskedOutputSerializer, ScopedHouseholdField
 from monitoring.models import (
     Appraisal,
     CaseType,
@@ -57,7 +58,8 @@ class AttachmentSerializer(serializers.Serializer):
 
 
 class TransitionErrorSerializer(ErrorSerializer):
-    reasons = serializers.ListField(child=serializers.CharField(), label="不能办理的全部原因")
+    # Present when guards refused the step; an input the serializer refuses has field errors instead.
+    reasons = serializers.ListField(child=serializers.CharField(), required=False, label="不能办理的全部原因")
 
 
 # --------------------------------------------------------------------------- cases
@@ -119,7 +121,9 @@ class CaseSerializer(serializers.ModelSerializer):
         return notice_may_advance_on(case.notice_starts_on)
 
 
-class HouseholdSummarySerializer(serializers.ModelSerializer):
+class HouseholdSummarySerializer(MaskedOutputSerializer):
+    """The phone is masked as everywhere (fpr.sensitive): shown to the village cadre only."""
+
     poverty_status_display = serializers.CharField(source="get_poverty_status_display", read_only=True)
 
     class Meta:
@@ -441,7 +445,14 @@ class ObjectionSerializer(serializers.ModelSerializer):
 
 
 class BulkInputSerializer(serializers.Serializer):
-    case_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, label="案件")
+    case_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        # Declared for the schema and refused before any work; the service checks the live setting.
+        max_length=settings.FPR_BULK_MAX_CASES,
+        label="案件",
+        error_messages={"max_length": f"一次最多批量办理 {settings.FPR_BULK_MAX_CASES} 件，请分批办理。"},
+    )
     transition = serializers.CharField(
         max_length=48,
         label="操作",
@@ -465,7 +476,7 @@ class BulkResultSerializer(serializers.Serializer):
 
 class BulkJobSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    failures = BulkFailureSerializer(many=True, read_only=True, label="失败明细")
+    failures = BulkFailureSerializer(source="failure_rows", many=True, read_only=True, label="失败明细")
 
     class Meta:
         model = BulkJob
@@ -477,6 +488,7 @@ class BulkJobSerializer(serializers.ModelSerializer):
             "total",
             "processed",
             "succeeded",
+            "failed",
             "failures",
             "created_at",
             "finished_at",

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from fpr import clock
 from fpr.broker import broker_available
@@ -18,7 +19,7 @@ from monitoring.services import ensure_village_actor
 from workflow.elimination import ELIMINATION
 from workflow.engine import Availability, GuardContext, Transition, Workflow, available, evaluate
 from workflow.identification import IDENTIFICATION
-from workflow.models import BulkJob, BulkJobStatus, EventAttachment, TransitionEvent
+from workflow.models import BulkJob, BulkJobFailure, BulkJobStatus, EventAttachment, TransitionEvent
 
 logger = logging.getLogger(__name__)
 
@@ -186,34 +187,55 @@ def ensure_bulk_transition(name: str) -> Transition:
     return spec
 
 
+def ensure_bulk_size(case_ids: list[int]) -> None:
+    """A bulk request names at most FPR_BULK_MAX_CASES cases: the work (and the worker it holds) of one
+    request stays bounded; a larger batch is sent in parts."""
+    limit = settings.FPR_BULK_MAX_CASES
+    if len(case_ids) > limit:
+        message = f"一次最多批量办理 {limit} 件（本次 {len(case_ids)} 件），请分批办理。"
+        raise ApplicationError(message, field="case_ids")
+
+
 def case_bulk_transition(*, user, case_ids: list[int], transition: str, inputs: dict) -> dict:
     """Fire one transition on many cases; each case in its own transaction, so a refusal on one case
     does not stop the others. Returns {"succeeded": n, "failures": [{case, household, reasons}]}."""
     ensure_bulk_transition(transition)
+    ensure_bulk_size(case_ids)
     return _run_bulk(user=user, case_ids=case_ids, transition=transition, inputs=inputs)
 
 
+PROGRESS_EVERY = 50  # cases between two progress writes of a background job
+
+
 def _run_bulk(*, user, case_ids, transition, inputs, progress=None) -> dict:
-    succeeded, failures = 0, []
+    """`progress(processed, succeeded, new_failures)` is called every PROGRESS_EVERY cases and at the end
+    with the failures since its previous call only, so each call writes a bounded amount."""
+    succeeded, failures, reported = 0, [], 0
     numbers = dict(MonitoringCase.objects.for_user(user).filter(pk__in=case_ids).values_list("pk", "household__number"))
     for index, case_id in enumerate(case_ids, start=1):
+        failure = {"case": case_id, "household": numbers.get(case_id, ""), "position": index}
         if case_id not in numbers:
-            failures.append({"case": case_id, "household": "", "reasons": ["案件不存在或不在您的管辖范围内。"]})
+            failures.append({**failure, "reasons": ["案件不存在或不在您的管辖范围内。"]})
         else:
             try:
                 case_transition(user=user, case_id=case_id, transition=transition, inputs=inputs)
                 succeeded += 1
             except ApplicationError as exc:
-                reasons = getattr(exc, "reasons", None) or [exc.message]
-                failures.append({"case": case_id, "household": numbers[case_id], "reasons": reasons})
-        if progress and (index % 50 == 0 or index == len(case_ids)):
-            progress(index, succeeded, failures)
-    return {"succeeded": succeeded, "failures": failures}
+                failures.append({**failure, "reasons": getattr(exc, "reasons", None) or [exc.message]})
+        if progress and (index % PROGRESS_EVERY == 0 or index == len(case_ids)):
+            progress(index, succeeded, failures[reported:])
+            reported = len(failures)
+    return {"succeeded": succeeded, "failures": [_public(f) for f in failures]}
+
+
+def _public(failure: dict) -> dict:
+    return {key: failure[key] for key in ("case", "household", "reasons")}
 
 
 def bulk_job_start(*, user, case_ids: list[int], transition: str, inputs: dict) -> BulkJob:
     """Queue a bulk action as a background job; the queue page shows its progress."""
     ensure_bulk_transition(transition)
+    ensure_bulk_size(case_ids)
     job = BulkJob.objects.create(
         user=user, transition=transition, inputs=inputs, case_ids=list(case_ids), total=len(case_ids)
     )
@@ -257,8 +279,22 @@ def bulk_job_run(*, job_id: int) -> BulkJob:
     if not claimed:
         return job
 
-    def progress(processed, succeeded, failures):
-        BulkJob.objects.filter(pk=job_id).update(processed=processed, succeeded=succeeded, failures=failures)
+    def progress(processed, succeeded, new_failures):
+        # Constant in size: the counters, and only the failures since the last write, as rows.
+        BulkJobFailure.objects.bulk_create(
+            BulkJobFailure(
+                job_id=job_id,
+                position=f["position"],
+                case=f["case"],
+                household=f["household"],
+                reasons=f["reasons"],
+            )
+            for f in new_failures
+        )
+        # Compare-and-set on the status: a job marked failed meanwhile is not revived by a late write.
+        BulkJob.objects.filter(pk=job_id, status=BulkJobStatus.RUNNING).update(
+            processed=processed, succeeded=succeeded, failed=F("failed") + len(new_failures)
+        )
 
     try:
         result = _run_bulk(
@@ -272,7 +308,7 @@ def bulk_job_run(*, job_id: int) -> BulkJob:
         status=BulkJobStatus.DONE,
         processed=job.total,
         succeeded=result["succeeded"],
-        failures=result["failures"],
+        failed=len(result["failures"]),
         finished_at=clock.now(),
     )
     job.refresh_from_db()

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -23,6 +23,7 @@ from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
 from fpr.keyset import keyset_page
 from fpr.roles import Role
+from fpr.uploads import attachment_response
 from households.forms import apply_service_errors
 from households.selectors import villages_visible
 from monitoring import services as monitoring_services
@@ -413,8 +414,7 @@ def case_file(request, pk: int, kind: str, item: int = 0):
         raise Http404
     if not file:
         raise Http404
-    suffix = "." + file.name.rsplit(".", 1)[-1] if "." in file.name and "." not in name else ""
-    return FileResponse(file.open("rb"), filename=name + suffix)
+    return attachment_response(file, name=name)  # type and extension from the content, never the name
 
 
 # --------------------------------------------------------------------------- queue (待办) and list
@@ -451,6 +451,8 @@ def bulk_fire(request):
     back = reverse("cases:queue") + ("?" + request.POST["query"] if request.POST.get("query") else "")
     form = BulkForm(request.POST, transitions=transitions)
     if not form.is_valid():
+        if form.has_error("cases", "too_many"):  # more than FPR_BULK_MAX_CASES: a bad request, not a slip
+            return render(request, "400.html", {"detail": "；".join(form.errors["cases"])}, status=400)
         for errors in form.errors.values():
             messages.error(request, "；".join(errors))
         return redirect(back)
@@ -482,6 +484,7 @@ def bulk_job_page(request, job_id: int):
     context = {
         "job": job,
         "label": label,
+        "failures": job.failure_rows.all(),
         "running": job.status in (BulkJobStatus.QUEUED, BulkJobStatus.RUNNING),
         "percent": round(100 * job.processed / job.total) if job.total else 100,
     }

@@ -17,7 +17,6 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("households", "0002_role_groups"),
-        ("authtoken", "0004_alter_tokenproxy_options"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
