@@ -6,6 +6,7 @@ case page in the elimination procedure, the classification helper and the visit 
 
 import datetime as dt
 import struct
+import time
 import zlib
 from decimal import Decimal
 
@@ -196,7 +197,13 @@ def test_cadre_adds_the_missing_measure_and_the_blocking_rule_clears(
         assert phone.locator("#visits .photos img").count() == 1
         # The thumbnail loads lazily: bring it into view, then it must decode (the photo is served).
         phone.locator("#visits .photos img").scroll_into_view_if_needed()
-        phone.wait_for_function("document.querySelector('#visits .photos img').complete")
+        # Polled from Python: a string predicate polled in the page would need the 'unsafe-eval' our CSP
+        # refuses. The photo must have decoded (naturalWidth), i.e. it was served as an image.
+        thumbnail = phone.locator("#visits .photos img")
+        deadline = time.monotonic() + 10
+        while not thumbnail.evaluate("img => img.complete && img.naturalWidth > 0"):
+            assert time.monotonic() < deadline, "the visit photo did not load"
+            phone.wait_for_timeout(100)
         assert phone.evaluate("document.querySelector('#visits .photos img').naturalWidth") == 160
         shot(phone, "phone-6-visits", "visits")
 
