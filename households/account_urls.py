@@ -22,6 +22,7 @@ urlpatterns = [
     path("users/<int:pk>/tokens/revoke/", views.user_tokens_revoke, name="user_tokens_revoke"),
     path("lockouts/", views.lockouts, name="lockouts"),
     path("lockouts/reset/", views.lockout_reset, name="lockout_reset"),
+    path("sensitive-accesses/", views.sensitive_accesses, name="sensitive_accesses"),
     # the province's administrators: shared reference data
     path("monitoring-lines/", views.monitoring_lines, name="monitoring_lines"),
 ]

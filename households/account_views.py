@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
-from households import accounts
+from fpr.keyset import keyset_page
+from households import accounts, services
 from households.account_forms import (
     MonitoringLineForm,
     OwnPasswordChangeForm,
@@ -23,7 +24,7 @@ from households.account_forms import (
     UserForm,
 )
 from households.forms import apply_service_errors
-from households.models import MonitoringLine, User
+from households.models import MonitoringLine, SensitiveAccess, User
 
 # --------------------------------------------------------------------------- every signed-in user
 
@@ -280,3 +281,20 @@ def _shown(field, value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     return str(value)
+
+
+@login_required
+def sensitive_accesses(request):
+    """完整信息查看记录: who saw which household's full ID numbers or bank account, when, how and why —
+    and who tried to register an ID number that a household of this subtree holds (重复身份证号). For the
+    administrators of the subtree (the Django admin is the operators' only)."""
+    _require_administrator(request)
+    records = SensitiveAccess.objects.for_user(request.user).select_related("user", "household__village")
+    via = request.GET.get("via", "")[:16]
+    if via:
+        records = records.filter(via=via)
+    page = keyset_page(request, records, field="at", descending=True)
+    return render(request, "accounts/sensitive_accesses.html", {"page": page, "via": via, "vias": VIA_CHOICES})
+
+
+VIA_CHOICES = ["页面", "接口", services.CORRECTION_VIA, services.DUPLICATE_VIA]

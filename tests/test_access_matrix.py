@@ -219,6 +219,7 @@ post_only("accounts:user_password", {"pk": "user_a"}, data=_password, outsider=4
 post_only("accounts:user_deactivate", {"pk": "user_a"}, outsider=403, department=403)
 post_only("accounts:user_tokens_revoke", {"pk": "user_a"}, outsider=403, department=403)
 page("accounts:lockouts", ok=200, readers=ADMINISTRATORS, denied=403, outsider=403)
+page("accounts:sensitive_accesses", ok=200, readers=ADMINISTRATORS, denied=403, outsider=403)
 post_only("accounts:lockout_reset", data={"username": "cadre_a"}, outsider=403, department=403)
 page("accounts:monitoring_lines", ok=403, readers=ADMINISTRATORS, denied=403, outsider=403)
 page("monitoring:jobs", ok=200, readers=ADMINISTRATORS, denied=403, outsider=403)

@@ -424,3 +424,36 @@ def test_production_refuses_a_short_secret_key():
 def test_a_long_secret_key_is_accepted_and_demo_runs_accept_any():
     assert run_manage("check", SECRET_KEY="k" * 50).returncode == 0
     assert run_manage("check", SECRET_KEY="x", DEBUG="1").returncode == 0
+
+
+# --------------------------------------------------------------------------- 完整信息查看记录
+
+
+def test_the_countys_administrator_reads_who_saw_or_tried_its_households_numbers(
+    administrator, county_reviewer, household_a, qianxi
+):
+    """The reveal log left the admin with the operators: the county's administrator reads it on a page of
+    their own — reveals on their households and another county's attempt to register one of their
+    households' ID numbers — and another county's administrator sees none of it."""
+    from conftest import member_data
+    from households.models import Relationship
+    from households.services import household_create, sensitive_access_record
+
+    sensitive_access_record(user=county_reviewer, households=[household_a], via="页面", reason="核对低保名单")
+    taken = household_a.members.get(relationship=Relationship.HEAD).id_number
+    with pytest.raises(Exception, match="其他辖区"):
+        household_create(
+            user=qianxi["cadre"],
+            village=qianxi["village"],
+            members=[member_data("冒名者", id_number=taken)],
+            data={"address": "核屯村一组1号", "poverty_status": "ordinary"},
+        )
+    page = signed_in(administrator).get(reverse("accounts:sensitive_accesses")).content.decode()
+    assert "核对低保名单" in page and "钱审定" in page
+    assert "重复身份证号" in page and "黔村干" in page and household_a.number in page
+    assert taken not in page
+    duplicates = signed_in(administrator).get(reverse("accounts:sensitive_accesses"), {"via": "重复身份证号"})
+    assert "黔村干" in duplicates.content.decode() and "核对低保名单" not in duplicates.content.decode()
+    elsewhere = signed_in(qianxi["admin"]).get(reverse("accounts:sensitive_accesses")).content.decode()
+    assert "核对低保名单" not in elsewhere and household_a.number not in elsewhere
+    assert signed_in(county_reviewer).get(reverse("accounts:sensitive_accesses")).status_code == 403
