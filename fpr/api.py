@@ -25,8 +25,18 @@ class Conflict(exceptions.APIException):
 CSRF_FAILED = "CSRF 校验失败（页面已过期或不是从本系统提交），请刷新页面后重试。"
 
 
+def is_nul_refusal(exc) -> bool:
+    """The database driver refusing a NUL character (\\x00) that reached a query: bad input, not a fault."""
+    return isinstance(exc, ValueError) and "NUL (0x00)" in str(exc)
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+    if is_nul_refusal(exc):
+        # Authentication ran first (an anonymous caller got its 401 before any parameter was read).
+        from fpr.middleware import NUL_DETAIL
+
+        exc = exceptions.ParseError(NUL_DETAIL)
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
         # DRF's SessionAuthentication refuses in English ("CSRF Failed: CSRF token missing.").
         exc = exceptions.PermissionDenied(CSRF_FAILED)
     elif isinstance(exc, ConflictError):

@@ -2,15 +2,14 @@
 
 - `RefuseNulMiddleware`: PostgreSQL refuses a NUL character (\\x00) in text, so a query parameter,
   a form field or a cookie carrying one would end in a 500 wherever it reaches a query unparsed. No
-  legitimate input holds one: the request is answered 400 before any view or session lookup.
+  legitimate input holds one: a page request is answered 400 before any view or session lookup. The
+  API authenticates first and answers such a parameter 400 from `fpr.api.exception_handler`.
 - `NoStoreMiddleware`: a signed-in page holds personal data; the browser and any proxy on the way
   must not keep it (`Cache-Control: no-store`), unless the view decided its own caching.
 """
 
 from urllib.parse import unquote_to_bytes
 
-from django.conf import settings
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
@@ -24,26 +23,22 @@ def _has_nul(text: str) -> bool:
 
 def request_has_nul(request) -> bool:
     """A NUL in the path, the query string (raw or %00), a cookie, or a field of a form POST."""
-    if request.path_info.startswith("/api/") and not _has_credentials(request):
-        return False  # DRF answers 401 before any parameter is read: the anonymous answer stays 401
+    if request.path_info.startswith("/api/"):
+        # The API authenticates first (an anonymous or wrongly signed call stays a 401, whatever its
+        # parameters); a NUL that then reaches a query is a 400 from fpr.api.exception_handler.
+        return False
     if _has_nul(request.path_info) or b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", "")):
         return True
     if any(_has_nul(name) or _has_nul(value) for name, value in request.COOKIES.items()):
         return True
     # Form bodies of pages only: the API's JSON and fields go through DRF, whose CharField refuses NUL
     # with its own 400; reading the body here would also get in the way of DRF's parsers.
-    if request.method == "POST" and request.content_type in FORM_TYPES and not request.path_info.startswith("/api/"):
+    if request.method == "POST" and request.content_type in FORM_TYPES:
         return any(_has_nul(name) or any(map(_has_nul, values)) for name, values in request.POST.lists())
     return False
 
 
-def _has_credentials(request) -> bool:
-    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
-
-
 def refuse_nul(request):
-    if request.path_info.startswith("/api/"):
-        return JsonResponse({"detail": NUL_DETAIL}, status=400, json_dumps_params={"ensure_ascii": False})
     # Rendered before the session is read (it is not trusted either): the page looks signed out.
     return render(request, "400.html", {"detail": NUL_DETAIL}, status=400)
 
