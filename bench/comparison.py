@@ -190,12 +190,12 @@ def child(path: str, report_path: str) -> int:
 
     # The csv module alone over the stored file: what reading costs before any checking.
     started_read = time.perf_counter()
-    header, rows = comparison.open_table(upload)
+    header, rows, *_ = comparison.open_table(upload)  # (since #12 also the first data row number)
     read_rows = sum(1 for _ in rows)
     read_only = time.perf_counter() - started_read
     checker = comparison.RowChecker(comparison.source_for(upload.department), header)
     started_check = time.perf_counter()
-    header, rows = comparison.open_table(upload)
+    header, rows, *_ = comparison.open_table(upload)  # (since #12 also the first data row number)
     for row in rows:
         checker.check(row)
     read_check = time.perf_counter() - started_check

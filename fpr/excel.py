@@ -17,9 +17,22 @@ def safe_text(value):
     return value
 
 
-def write_rejected_rows(path: str, *, upload, rows: Iterable[tuple]) -> int:
-    """拒收行报告: one row per rejected line, streamed (write-only mode). Returns the rows written."""
+def write_rejected_rows(path: str, *, upload, rows: Iterable[tuple], id_position: int | None = None) -> int:
+    """拒收行报告: one row per rejected line, streamed (write-only mode). Returns the rows written.
+
+    Personal numbers are masked as the page shows them (fpr.sensitive): the ID column (`id_position`
+    in the file's columns) as `5224**********1234`, and any ID, bank or phone number found in the other
+    cells. The report is one file kept with the upload, downloaded by every reader of the upload."""
     import json
+
+    from fpr.sensitive import Kind, mask, mask_text
+
+    def shown(position: int, value):
+        if value is None or value == "":
+            return value
+        if position == id_position:
+            return safe_text(mask(Kind.ID_NUMBER, value))
+        return safe_text(mask_text(value) if isinstance(value, str) else value)
 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -49,7 +62,8 @@ def write_rejected_rows(path: str, *, upload, rows: Iterable[tuple]) -> int:
                 cell.font, cell.fill = bold, fill
                 cells.append(cell)
             sheet.append(cells)
-        sheet.append([number, safe_text(column), safe_text(reason), *(safe_text(v) for v in json.loads(values))])
+        cells = [shown(position, value) for position, value in enumerate(json.loads(values))]
+        sheet.append([number, safe_text(column), safe_text(reason), *cells])
         written += 1
     if sheet is None:
         sheet = workbook.create_sheet("拒收行1")

@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.forms import fields_for_model
 
 from fpr.sensitive import fields_of, mask, shown_in_full
@@ -107,6 +108,18 @@ class HouseholdEditForm(HouseholdForm):
         return cleaned
 
 
+ID_INPUT_LENGTH = 64  # an 18-character number typed with spaces or dashes; normalised, then checked
+
+
+def _allow_separators(field: forms.CharField) -> None:
+    """The model column holds the 18 normalised characters; what is typed may be longer (spaces,
+    dashes, full-width digits). Drop the 18-character limit so the browser does not cut a pasted
+    number and the reason shown is the real one (normalize_id_number then GB 11643)."""
+    field.max_length = ID_INPUT_LENGTH
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    field.widget.attrs["maxlength"] = str(ID_INPUT_LENGTH)
+
+
 class MemberForm(forms.Form):
     """A member's fields. Editing an existing member (`hidden` given, see hidden_values), the ID number
     is not a field at all — it is shown masked, and correcting it is its own logged action for holders
@@ -119,6 +132,7 @@ class MemberForm(forms.Form):
         # The ID check is the model field's own validator, run here too so that a mistyped number is
         # reported under the field together with the other fields' errors.
         self.fields["id_number"].validators.append(validate_id_number)
+        _allow_separators(self.fields["id_number"])
         self.fields["relationship"].choices = [("", "请选择"), *Relationship.choices]
         self.fields["disability_category"].choices = [("", "无"), *DisabilityCategory.choices]
         self.fields["disability_grade"].choices = [("", "无"), *DisabilityGrade.choices]
@@ -146,7 +160,10 @@ class MemberIdCorrectionForm(forms.Form):
     """更正身份证号: a new ID number (and certificate, which begins with it) with the reason, logged."""
 
     id_number = forms.CharField(
-        label="正确的身份证号", max_length=32, widget=MEMBER_WIDGETS["id_number"], validators=[validate_id_number]
+        label="正确的身份证号",
+        max_length=ID_INPUT_LENGTH,
+        widget=MEMBER_WIDGETS["id_number"],
+        validators=[validate_id_number],
     )
     disability_certificate = forms.CharField(
         label="正确的残疾人证号",

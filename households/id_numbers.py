@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -10,8 +11,8 @@ from fpr.sensitive import Kind, mask
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_DISABILITY_SHAPE = re.compile(r"^(?P<id>\d{17}[\dX])(?P<category>[1-7])(?P<grade>[1-4])(?P<reissue>B\d)?$")
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: \d would also take other scripts' digits
+_DISABILITY_SHAPE = re.compile(r"^(?P<id>[0-9]{17}[0-9X])(?P<category>[1-7])(?P<grade>[1-4])(?P<reissue>B[0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,36 @@ def check_digit(first17: str) -> str:
     return _CHECK_CHARS[total % 11]
 
 
+# What people put between the digits of a number they type or paste: every kind of space (NFKC has
+# already made U+3000 and NBSP plain spaces; tabs, newlines stay), dashes and invisible format marks
+# (zero-width space, BOM, direction marks from copied web pages).
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u00ad\u200b-\u200f\u2060\ufeff]+")
+
+
 def normalize_id_number(value: str) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    """The one normal form of a typed, pasted or imported ID number: full-width characters made ASCII
+    (NFKC), every space, dash and invisible mark removed, `x` upper-cased. Every door (forms, API,
+    admin, seeding, department rows, search) goes through here, so one person is one text."""
+    if not value:
+        return ""
+    if len(value) == 18 and value.isascii() and value.isalnum() and (value.isdigit() or value.isupper()):
+        return value  # already normal: the common case costs one pass
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", value)).upper()
+
+
+# First-generation (1985–2003) 15-digit numbers: YYMMDD birth date, no check digit. Their cards all
+# expired by 1 January 2013; every resident now holds the 18-digit number. We refuse rather than
+# convert: the conversion (insert "19", add a check digit) is usually the person's number, but a
+# person who moved household registration was often given a new region code or sequence, and a
+# computed number that is not on anyone's card would register a person twice or match nobody.
+FIRST_GENERATION = "这是15位的第一代身份证号（已于2013年停止使用），请填写该成员现用第二代身份证上的18位号码。"
 
 
 def parse_id_number(value: str, *, today: dt.date | None = None) -> IdInfo:
     """Validate an 18-digit ID number and derive birth date and sex; raise ValidationError in Chinese."""
     number = normalize_id_number(value)
+    if len(number) == 15 and number.isdigit():
+        raise ValidationError(FIRST_GENERATION, code="id_first_generation")
     if len(number) != 18:
         raise ValidationError(f"身份证号码应为18位，当前为{len(number)}位。", code="id_length", params={"value": value})
     if not _SHAPE.match(number):

@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from fpr.roles import PREFIX_LENGTH, Level
 from fpr.sensitive import kind_of, mask, shown_in_full
+from households.id_numbers import normalize_id_number
 from households.models import (
     TRANSFER_KINDS,
     Division,
@@ -71,7 +72,7 @@ def household_list(
         qs = qs.filter(pk__in=Household.objects.filter(condition).values("pk"))
     if search:
         search = search.strip()
-        members = Member.objects.filter(Q(name__contains=search) | Q(id_number=search.upper()))
+        members = Member.objects.filter(Q(name__contains=search) | Q(id_number=normalize_id_number(search)))
         if len(area or "") == PREFIX_LENGTH[Level.VILLAGE]:
             # A name matches anywhere in it (LIKE '%…%', which no index serves): a village's few hundred
             # members are read through its households (1 ms) instead of all the county's (350,000:

@@ -92,8 +92,9 @@ class MemberSerializer(MaskedOutputSerializer):
 
 class MemberInputSerializer(serializers.ModelSerializer):
     # No validators here: normalising and checking the number (GB 11643) and refusing a person
-    # already registered elsewhere are member rules in the service. The length allows spaces.
-    id_number = serializers.CharField(label="身份证号", max_length=32)
+    # already registered elsewhere are member rules in the service. The length allows spaces, dashes
+    # and full-width digits; trim_whitespace off so that the service, not DRF, normalises.
+    id_number = serializers.CharField(label="身份证号", max_length=64, trim_whitespace=False)
     disability_certificate = serializers.CharField(label="残疾人证号", max_length=32, required=False, allow_blank=True)
 
     class Meta:

@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import logging
 import re
@@ -44,6 +45,8 @@ from django.utils.timezone import localtime
 from fpr import clock
 from fpr.errors import ApplicationError
 from fpr.roles import Department, Role
+from households.id_numbers import normalize_id_number
+from monitoring import tables
 from monitoring.departments import Column, ColumnType, Source, source_for
 from monitoring.models import (
     WARNING_DUE_HOURS,
@@ -247,6 +250,7 @@ def upload_progress(upload: DepartmentUpload) -> dict:
         "warnings_existing": upload.warnings_existing,
         "error": bounded_error(upload.error),
         "report_ready": bool(upload.rejected_report),
+        "skipped": upload.skipped_summary,
     }
     if running:
         figures.update(running)
@@ -440,23 +444,31 @@ def _xlsx_table(path: str) -> tuple[list, Iterator[tuple]]:
     return header, rows_()
 
 
-def open_table(upload: DepartmentUpload) -> tuple[list[str], Iterator]:
+def open_table(upload: DepartmentUpload) -> tuple[list[str], Iterator, int]:
+    """(column names, the data rows, the spreadsheet number of the first data row). The header is
+    found among the first rows (monitoring.tables: title rows, two-row headers, aliases); what was found
+    is kept in `upload.table_layout`."""
     path = upload.file.path
     if upload.file_format == "xlsx":
         upload.detected_encoding = ""
-        header, rows = _xlsx_table(path)
+        first, rows = _xlsx_table(path)
     else:
         encoding = _check_encoding(path, upload.encoding)
         upload.detected_encoding = encoding.replace("-sig", "")
-        header, rows = _csv_table(path, encoding)
-    if len(header) > MAX_COLUMNS:
-        names = [_cell_text(value).strip() for value in header[:NAMED_COLUMNS]]
+        first, rows = _csv_table(path, encoding)
+    head = [first, *itertools.islice(rows, tables.HEADER_SCAN_ROWS - 1)]
+    layout = tables.detect_header(head, source_for(upload.department))
+    header_row = head[layout.header_index] if head else []
+    if len(header_row) > MAX_COLUMNS:
+        names = [_cell_text(value).strip() for value in header_row[:NAMED_COLUMNS]]
         raise FileProblem(
-            f"第1行（列名）有{len(header)}列，超过{MAX_COLUMNS}列的上限，不像部门数据表："
-            f"{_column_list(names, len(header))}。"
+            f"第{layout.header_index + 1}行（列名）有{len(header_row)}列，超过{MAX_COLUMNS}列的上限，不像部门数据表："
+            f"{_column_list(names, len(header_row))}。"
             "请确认文件后重新上传。"
         )
-    return [_cell_text(value).strip()[:MAX_HEADER_CHARS] for value in header], rows
+    upload.table_layout = layout.as_json()
+    data = itertools.chain(head[layout.header_index + 1 :], rows)
+    return [name[:MAX_HEADER_CHARS] for name in layout.names], data, layout.first_data_row
 
 
 # --------------------------------------------------------------------------- checking a row
@@ -471,11 +483,18 @@ _DATE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?$")
 _PRODUCTS = [{str(d): d * w for d in range(10)} for w in _WEIGHTS]
 
 
+EXCEL_NUMBER_REASON = "身份证号被保存为数字，末几位已丢失；请把该列设为“文本”格式后重新导出"
+# The same loss in a CSV saved by Excel: the cell holds the number's display, e.g. "5.22422E+17".
+_EXCEL_NUMBER_TEXT = re.compile(r"^\d(\.\d+)?E\+?\d+$")
+
+
 def id_number_problem(number: str, today: str = "") -> str:
     """The reason an ID number is invalid, or "" — GB 11643 shape, birth date (a real day, not after
     `today`, "YYYYMMDD") and check digit; written for speed (this runs once per row of a million-row
     file). Agrees with households.id_numbers.parse_id_number (a property test proves it)."""
     if len(number) != 18:
+        if len(number) == 15 and number.isdigit():
+            return "身份证号为15位的第一代号码（已停止使用），应为现用的18位号码"
         return f"身份证号应为18位，当前为{len(number)}位" if number else "身份证号为空"
     if not _DIGITS.issuperset(number[:17]) or number[17] not in _CHECK:
         return "身份证号前17位应为数字，最后一位为数字或X"
@@ -494,6 +513,19 @@ def id_number_problem(number: str, today: str = "") -> str:
     return ""
 
 
+def id_cell_problem(text: str, today: str = "") -> tuple[str, str]:
+    """(the number as compared, the reason it is refused or "") for a department file's ID cell:
+    normalised as every door normalises (households.id_numbers.normalize_id_number), then checked."""
+    problem = id_number_problem(text, today)
+    if not problem or not text:
+        return text, problem
+    number = normalize_id_number(text)
+    problem = id_number_problem(number, today)
+    if problem and _EXCEL_NUMBER_TEXT.match(number):
+        problem = EXCEL_NUMBER_REASON
+    return number, problem
+
+
 def _cell_text(value) -> str:
     if value is None:
         return ""
@@ -506,10 +538,6 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return str(value)
-
-
-def _normal_header(text: str) -> str:
-    return re.sub(r"[\s*＊:：()（）]", "", text.lstrip("\ufeff"))
 
 
 @dataclass
@@ -525,13 +553,7 @@ class RowChecker:
 
     def __init__(self, source: Source, header: list[str]):
         self.source = source
-        positions = {_normal_header(name): i for i, name in reversed(list(enumerate(header))) if name}
-        self.position: dict[str, int] = {}
-        for column in source.columns:
-            for name in column.headers:
-                if _normal_header(name) in positions:
-                    self.position[column.key] = positions[_normal_header(name)]
-                    break
+        self.position: dict[str, int] = tables.column_positions(source, header)
         missing = [c.label for c in source.required_columns if c.key not in self.position]
         if missing:
             found = _column_list([h for h in header if h])
@@ -545,7 +567,12 @@ class RowChecker:
             (self.position[c.key], c) for c in source.columns if c.key in self.position and c.type != ColumnType.ID
         ]
         self.choice_maps = {
-            c.key: {spelling: value for value, spellings in c.choices.items() for spelling in (value, *spellings)}
+            c.key: {
+                form: value
+                for value, spellings in c.choices.items()
+                for spelling in (value, *spellings)
+                for form in (spelling, tables.normal_value(spelling))
+            }
             for c in source.columns
             if c.type == ColumnType.CHOICE
         }
@@ -560,10 +587,14 @@ class RowChecker:
         if isinstance(raw_id, float | int):
             id_number = _cell_text(raw_id)
             columns.append("身份证号")
-            reasons.append("身份证号被保存为数字，末几位已丢失；请把该列设为“文本”格式后重新导出")
+            reasons.append(EXCEL_NUMBER_REASON)
         else:
-            id_number = (raw_id or "").strip().replace(" ", "").upper()
+            # Fast path: a cell already in normal form (nearly every row) is checked as it is; only a
+            # refused one is normalised (full-width digits, spaces, dashes, lower-case x) and re-checked.
+            id_number = raw_id if isinstance(raw_id, str) else _cell_text(raw_id)
             problem = id_number_problem(id_number, self.today)
+            if problem and id_number:
+                id_number, problem = id_cell_problem(id_number, self.today)
             if problem:
                 columns.append("身份证号")
                 reasons.append(problem)
@@ -603,7 +634,10 @@ class RowChecker:
             except (TypeError, ValueError):
                 return f"{column.label}应为日期（如 2026-11-05），当前为“{text[:20]}”", None
         if column.type == ColumnType.CHOICE:
-            canonical = self.choice_maps[column.key].get(text)
+            choices = self.choice_maps[column.key]
+            canonical = choices.get(text)
+            if canonical is None:  # a value alias spelt with full-width letters or inner spaces
+                canonical = choices.get(tables.normal_value(text))
             if canonical is None:
                 return f"{column.label}“{text[:20]}”无效，应为：{'、'.join(column.choices)}", None
             return "", canonical
@@ -628,29 +662,42 @@ STAGE = "fpr_comparison_stage"
 MATCH = "fpr_comparison_match"
 
 
-def _staged_rows(rows: Iterable, checker: RowChecker, upload_id: int, counts: dict) -> Iterator[tuple]:
-    """(row_number, id_number, grade, values JSON, problem columns, reasons) per non-blank row."""
+def _staged_rows(
+    rows: Iterable, checker: RowChecker, upload_id: int, counts: dict, first_number: int = 2
+) -> Iterator[tuple]:
+    """(row_number, id_number, grade, values JSON, problem columns, reasons) per data row. Blank rows
+    and footer rows (合计, 说明, 制表人 …) are counted in counts["blank"]/["footer"], not staged."""
     dumps = json.JSONEncoder(ensure_ascii=False, default=_cell_text, separators=(",", ":")).encode
     check = checker.check
-    number = 1  # the header is row 1, as a spreadsheet numbers them
-    read = invalid = 0
+    skipped_kind = tables.skipped_kind
+    number = first_number - 1  # row numbers as a spreadsheet shows them
+    read = invalid = blank = footer = 0
     for row in rows:
         number += 1
         if not any(row):
-            continue  # a blank line carries no data
-        read += 1
+            blank += 1  # a blank line carries no data
+            continue
         if len(row) > MAX_COLUMNS:  # cells beyond any column a list can have: not kept
             row = row[:MAX_COLUMNS]
         checked = check(row)
         if checked.reasons:
+            kind = skipped_kind(row)  # only a refused row can be a blank (spaces) or a footer row
+            if kind == "blank":
+                blank += 1
+                continue
+            if kind == "footer":
+                footer += 1
+                continue
+            read += 1
             invalid += 1
             problems = "、".join(checked.columns), "；".join(checked.reasons)
             yield number, checked.id_number[:64], None, dumps(row), *problems
         else:
+            read += 1
             yield number, checked.id_number, checked.grade, dumps(row), None, None
         if read % PROGRESS_EVERY == 0:
             progress_set(upload_id, phase="读取并校验", rows_read=read, rows_invalid=invalid)
-    counts["read"], counts["invalid"] = read, invalid
+    counts["read"], counts["invalid"], counts["blank"], counts["footer"] = read, invalid, blank, footer
 
 
 class _CsvStream:
@@ -756,13 +803,13 @@ def _run(upload: DepartmentUpload) -> None:
     now = clock.now()
     upload.started_at = now
     progress_set(upload.pk, phase="读取并校验", rows_read=0)
-    header, rows = open_table(upload)
+    header, rows, first_number = open_table(upload)
     checker = RowChecker(source, header)
     upload.columns = header
     counts: dict[str, int] = {}
     prefix = upload.division.prefix
     with connection.cursor() as cursor:
-        _stage(cursor, _staged_rows(rows, checker, upload.pk, counts))
+        _stage(cursor, _staged_rows(rows, checker, upload.pk, counts, first_number))
         progress_set(upload.pk, phase="匹配登记人员", rows_read=counts["read"], rows_invalid=counts["invalid"])
         # The one join with the registry: valid rows whose person is a member of a household of the area.
         cursor.execute(f"DROP TABLE IF EXISTS {MATCH}")
@@ -842,6 +889,12 @@ def _run(upload: DepartmentUpload) -> None:
     upload.rejected_kept, upload.unmatched_kept = kept
     upload.warnings_created = created
     upload.warnings_existing = matched - created
+    upload.table_layout = {
+        **upload.table_layout,
+        "id_position": checker.id_position,
+        "blank_rows": upload.table_layout.get("blank_rows", 0) + counts["blank"],
+        "footer_rows": counts["footer"],
+    }
     upload.finished_at = clock.now()
     upload.save()
 
@@ -892,6 +945,13 @@ def rejected_report_ready(upload: DepartmentUpload) -> bool:
     return bool(upload.rejected_report)
 
 
+def _id_position(upload: DepartmentUpload) -> int | None:
+    """Where the ID column is in the upload's columns (kept by the run; found again for older uploads)."""
+    if "id_position" in (upload.table_layout or {}):
+        return upload.table_layout["id_position"]
+    return tables.column_positions(source_for(upload.department), upload.columns).get("id_number")
+
+
 def rejected_report_build(upload_id: int) -> DepartmentUpload:
     """The rejected rows as an XLSX (行号, 问题列, 原因, then the file's own columns), written in
     openpyxl's write-only mode straight from the database cursor."""
@@ -905,7 +965,7 @@ def rejected_report_build(upload_id: int) -> DepartmentUpload:
     import tempfile
 
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
-        write_rejected_rows(handle.name, upload=upload, rows=rejected_rows(upload))
+        write_rejected_rows(handle.name, upload=upload, rows=rejected_rows(upload), id_position=_id_position(upload))
         with open(handle.name, "rb") as built:
             upload.rejected_report.save(f"拒收行_{upload.pk}_{upload.department}_{upload.period}.xlsx", File(built))
     return upload

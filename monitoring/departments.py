@@ -67,8 +67,24 @@ class Source:
         return [c for c in self.columns if c.required]
 
 
-ID = Column("id_number", "身份证号", ColumnType.ID, required=True, aliases=("身份证号码", "公民身份号码", "证件号码"))
-NAME = Column("name", "姓名")
+ID = Column(
+    "id_number",
+    "身份证号",
+    ColumnType.ID,
+    required=True,
+    aliases=(
+        "身份证号码",
+        "公民身份号码",
+        "公民身份证号",
+        "公民身份证号码",
+        "身份证件号码",
+        "证件号码",
+        "证件号",
+        "身份证",
+        "身份号码",
+    ),
+)
+NAME = Column("name", "姓名", aliases=("人员姓名", "对象姓名", "救助对象姓名", "参保人姓名", "名字"))
 
 SOURCES: dict[str, Source] = {
     s.department: s
@@ -86,10 +102,44 @@ SOURCES: dict[str, Source] = {
                     "救助类型",
                     ColumnType.CHOICE,
                     required=True,
-                    choices={"低保": ("最低生活保障",), "特困": ("特困供养",), "临时救助": ()},
+                    aliases=("保障类别", "救助类别", "保障类型", "救助种类", "对象类别", "救助项目"),
+                    choices={
+                        "低保": (
+                            "最低生活保障",
+                            "农村低保",
+                            "城市低保",
+                            "城镇低保",
+                            "农村最低生活保障",
+                            "城市最低生活保障",
+                            "城乡低保",
+                            "低保对象",
+                        ),
+                        "特困": (
+                            "特困供养",
+                            "特困人员",
+                            "分散特困",
+                            "集中特困",
+                            "分散供养特困人员",
+                            "集中供养特困人员",
+                            "农村特困",
+                            "城市特困",
+                            "五保",
+                        ),
+                        "临时救助": ("临时救助对象", "临时性救助"),
+                    },
                 ),
-                Column("amount", "救助金额", ColumnType.DECIMAL),
-                Column("approved_on", "批准日期", ColumnType.DATE),
+                Column(
+                    "amount",
+                    "救助金额",
+                    ColumnType.DECIMAL,
+                    aliases=("月保障金额", "保障金额", "月救助金额", "救助金", "月保障金", "发放金额"),
+                ),
+                Column(
+                    "approved_on",
+                    "批准日期",
+                    ColumnType.DATE,
+                    aliases=("批准时间", "审批日期", "审批时间", "纳入时间", "纳入日期"),
+                ),
             ),
             GradeRule("yellow", "assistance_type", by_value={"特困": "red", "低保": "orange", "临时救助": "yellow"}),
             risk_category="other",
@@ -102,9 +152,15 @@ SOURCES: dict[str, Source] = {
             (
                 ID,
                 NAME,
-                Column("out_of_pocket", "个人自付金额", ColumnType.DECIMAL, required=True, aliases=("自付金额",)),
-                Column("cost_period", "费用期间", aliases=("结算期间",)),
-                Column("hospital", "就诊机构", aliases=("医疗机构",)),
+                Column(
+                    "out_of_pocket",
+                    "个人自付金额",
+                    ColumnType.DECIMAL,
+                    required=True,
+                    aliases=("个人自付", "自付费用", "自付金额", "个人自付费用", "个人负担", "个人负担金额", "自付"),
+                ),
+                Column("cost_period", "费用期间", aliases=("结算期间", "结算时间", "结算日期", "费用发生期间")),
+                Column("hospital", "就诊机构", aliases=("医疗机构", "就诊医院", "定点医疗机构", "医院名称")),
             ),
             GradeRule("yellow", "out_of_pocket", thresholds=((Decimal("50000"), "red"), (Decimal("20000"), "orange"))),
             risk_category="illness",
@@ -117,8 +173,28 @@ SOURCES: dict[str, Source] = {
             (
                 ID,
                 NAME,
-                Column("illness", "疾病名称", required=True),
-                Column("diagnosed_on", "确诊日期", ColumnType.DATE),
+                Column(
+                    "illness",
+                    "疾病名称",
+                    required=True,
+                    aliases=(
+                        "疾病诊断",
+                        "诊断名称",
+                        "病种",
+                        "病种名称",
+                        "诊断",
+                    ),
+                ),
+                Column(
+                    "diagnosed_on",
+                    "确诊日期",
+                    ColumnType.DATE,
+                    aliases=(
+                        "确诊时间",
+                        "诊断日期",
+                        "诊断时间",
+                    ),
+                ),
             ),
             GradeRule("orange"),
             risk_category="illness",
@@ -131,7 +207,7 @@ SOURCES: dict[str, Source] = {
             (
                 ID,
                 NAME,
-                Column("disability_type", "残疾类别"),
+                Column("disability_type", "残疾类别", aliases=("残疾类型",)),
                 Column(
                     "disability_grade",
                     "残疾等级",
@@ -143,6 +219,7 @@ SOURCES: dict[str, Source] = {
                         "三级": ("3", "三", "3级"),
                         "四级": ("4", "四", "4级"),
                     },
+                    aliases=("残疾级别",),
                 ),
             ),
             GradeRule("orange", "disability_grade", by_value={"一级": "red", "二级": "red"}),
@@ -164,7 +241,15 @@ SOURCES: dict[str, Source] = {
                     aliases=("鉴定等级",),
                     choices={"C": ("C级", "c"), "D": ("D级", "d")},
                 ),
-                Column("address", "房屋地址"),
+                Column(
+                    "address",
+                    "房屋地址",
+                    aliases=(
+                        "住房地址",
+                        "房屋坐落",
+                        "地址",
+                    ),
+                ),
                 Column("assessed_on", "鉴定日期", ColumnType.DATE),
             ),
             GradeRule("orange", "housing_grade", by_value={"D": "red", "C": "orange"}),
@@ -184,8 +269,19 @@ SOURCES: dict[str, Source] = {
                     ColumnType.CHOICE,
                     required=True,
                     choices={"辍学": ("失学辍学",), "休学": (), "学籍异常": ("异常",)},
+                    aliases=(
+                        "学生状态",
+                        "学籍状况",
+                    ),
                 ),
-                Column("school", "学校名称"),
+                Column(
+                    "school",
+                    "学校名称",
+                    aliases=(
+                        "就读学校",
+                        "学校",
+                    ),
+                ),
             ),
             GradeRule("yellow", "school_status", by_value={"辍学": "red", "休学": "orange"}),
             risk_category="schooling",
@@ -204,6 +300,10 @@ SOURCES: dict[str, Source] = {
                     ColumnType.CHOICE,
                     required=True,
                     choices={"失业": ("登记失业",), "返乡未就业": ("返乡",)},
+                    aliases=(
+                        "就业情况",
+                        "就业状况",
+                    ),
                 ),
                 Column("registered_on", "登记日期", ColumnType.DATE),
             ),
@@ -218,9 +318,26 @@ SOURCES: dict[str, Source] = {
             (
                 ID,
                 NAME,
-                Column("disaster_type", "灾害类型", required=True),
+                Column(
+                    "disaster_type",
+                    "灾害类型",
+                    required=True,
+                    aliases=(
+                        "灾种",
+                        "灾害种类",
+                        "受灾类型",
+                    ),
+                ),
                 Column("loss", "直接经济损失", ColumnType.DECIMAL, aliases=("损失金额",)),
-                Column("occurred_on", "受灾日期", ColumnType.DATE),
+                Column(
+                    "occurred_on",
+                    "受灾日期",
+                    ColumnType.DATE,
+                    aliases=(
+                        "受灾时间",
+                        "灾害发生时间",
+                    ),
+                ),
             ),
             GradeRule("yellow", "loss", thresholds=((Decimal("20000"), "red"), (Decimal("5000"), "orange"))),
             risk_category="disaster",
@@ -244,6 +361,10 @@ SOURCES: dict[str, Source] = {
                         "用水方便程度": ("取水不便",),
                         "供水保证率": (),
                     },
+                    aliases=(
+                        "饮水问题",
+                        "存在问题",
+                    ),
                 ),
             ),
             GradeRule("yellow", "water_problem", by_value={"水质": "orange", "水量": "orange"}),
@@ -263,8 +384,20 @@ SOURCES: dict[str, Source] = {
                     ColumnType.CHOICE,
                     required=True,
                     choices={"死亡": ("死亡注销",), "迁出": ("户籍迁出",)},
+                    aliases=(
+                        "变更类型",
+                        "变动原因",
+                    ),
                 ),
-                Column("changed_on", "变动日期", ColumnType.DATE),
+                Column(
+                    "changed_on",
+                    "变动日期",
+                    ColumnType.DATE,
+                    aliases=(
+                        "变动时间",
+                        "注销日期",
+                    ),
+                ),
             ),
             GradeRule("blue", "change_type", by_value={"死亡": "yellow"}),
         ),
@@ -276,8 +409,15 @@ SOURCES: dict[str, Source] = {
             (
                 ID,
                 NAME,
-                Column("plate", "号牌号码"),
-                Column("vehicle_type", "车辆类型"),
+                Column(
+                    "plate",
+                    "号牌号码",
+                    aliases=(
+                        "车牌号码",
+                        "车牌号",
+                    ),
+                ),
+                Column("vehicle_type", "车辆类型", aliases=("车辆类别",)),
                 Column("registered_on", "登记日期", ColumnType.DATE),
             ),
             GradeRule("blue"),
@@ -291,7 +431,14 @@ SOURCES: dict[str, Source] = {
             (
                 ID,
                 NAME,
-                Column("location", "不动产坐落"),
+                Column(
+                    "location",
+                    "不动产坐落",
+                    aliases=(
+                        "房屋坐落",
+                        "坐落",
+                    ),
+                ),
                 Column("area", "建筑面积", ColumnType.DECIMAL),
                 Column("registered_on", "登记日期", ColumnType.DATE),
             ),
@@ -317,7 +464,19 @@ SOURCES: dict[str, Source] = {
             "asset_public_payroll",
             "财政供养人员",
             "由财政发放工资的机关事业单位人员",
-            (ID, NAME, Column("employer", "工作单位", required=True)),
+            (
+                ID,
+                NAME,
+                Column(
+                    "employer",
+                    "工作单位",
+                    required=True,
+                    aliases=(
+                        "单位名称",
+                        "所在单位",
+                    ),
+                ),
+            ),
             GradeRule("blue"),
             asset_kind="财政供养",
         ),

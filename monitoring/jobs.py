@@ -33,7 +33,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from fpr import clock
-from households.id_numbers import parse_id_number
+from households.id_numbers import mask_id_number, parse_id_number
 from households.models import HousingSafety, IncomeItem, Member
 from monitoring.departments import KIND_LABELS
 from monitoring.models import (
@@ -417,9 +417,10 @@ def data_quality(run: JobRun) -> Outcome:
     members = Member.objects.order_by("pk").values_list(
         "pk", "name", "id_number", "household_id", "household__village_id"
     )
+    not_normal = []
     for pk, name, id_number, household_id, village_id in members.iterator(chunk_size=2000):
         try:
-            parse_id_number(id_number, today=today)
+            info = parse_id_number(id_number, today=today)
         except ValidationError as exc:
             invalid.append(
                 Finding(
@@ -429,6 +430,10 @@ def data_quality(run: JobRun) -> Outcome:
                     detail=f"成员 {name} 的身份证号“{id_number}”无效：{exc.messages[0]}",
                 )
             )
+        else:
+            if info.number != id_number:
+                not_normal.append((pk, name, info.number, household_id, village_id))
+    invalid.extend(_id_numbers_not_normal(not_normal))
     gaps = _risks_without_measure()
     outcome = Outcome()
     with transaction.atomic():
@@ -438,6 +443,34 @@ def data_quality(run: JobRun) -> Outcome:
         outcome.counts.update(_sync_todos(run, TodoKind.INVALID_ID, invalid))
         outcome.counts.update(_sync_todos(run, TodoKind.RISK_WITHOUT_MEASURE, gaps))
     return outcome
+
+
+def _id_numbers_not_normal(members: list[tuple]) -> list[Finding]:
+    """Stored numbers not in normal form (full-width digits, spaces, lower-case x) that the migration
+    households 0009 could not normalise because the normal form is another member's: the same person
+    registered twice, which only the county can merge."""
+    holders = {
+        number: (name, household_number)
+        for number, name, household_number in Member.objects.filter(
+            id_number__in=[normal for _, _, normal, _, _ in members]
+        ).values_list("id_number", "name", "household__number")
+    }
+    findings = []
+    for pk, name, normal, household_id, village_id in members:
+        if normal in holders:
+            other_name, other_household = holders[normal]
+            detail = (
+                f"身份证号不是标准格式：成员 {name} 的身份证号（含全角字符、空格或小写x）按标准写法为"
+                f"“{mask_id_number(normal)}”，与 {other_household} 户成员 {other_name} 相同，应是同一人重复登记。"
+                f"请县级核实后合并：保留一条登记，删除另一户中的重复成员。"
+            )
+        else:
+            detail = (
+                f"身份证号不是标准格式：成员 {name} 的身份证号含全角字符、空格或小写x，标准写法为"
+                f"“{mask_id_number(normal)}”。请用“更正身份证号”改为标准写法，否则部门名单比对不到该成员。"
+            )
+        findings.append(Finding(key=f"member:{pk}", division_id=village_id, household_id=household_id, detail=detail))
+    return findings
 
 
 def _risks_without_measure() -> list[Finding]:

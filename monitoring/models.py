@@ -327,6 +327,9 @@ class DepartmentUpload(TimeStampedModel):
     encoding = models.CharField("编码", max_length=16, blank=True)  # chosen by the user, or "" (detect)
     detected_encoding = models.CharField("实际编码", max_length=16, blank=True)
     columns = models.JSONField("文件列", default=list)
+    # What table recognition found (monitoring.tables): header_row, header_rows, mapping, unmapped,
+    # id_position, and the rows skipped, not rejected: title_rows, blank_rows, footer_rows.
+    table_layout = models.JSONField("表格结构", default=dict, blank=True)
     status = models.CharField("状态", max_length=16, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
     error = models.TextField("失败原因", blank=True)
     rows_total = models.PositiveIntegerField("数据行数", default=0)
@@ -358,6 +361,17 @@ class DepartmentUpload(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_department_display()} {self.period} {self.original_name}"
+
+    @property
+    def skipped_summary(self) -> str:
+        """ "已跳过标题行 1 行、合计/说明行 3 行、空行 2 行" — rows that were not data, so not rejected."""
+        layout = self.table_layout or {}
+        parts = [
+            f"{label} {layout[key]} 行"
+            for key, label in (("title_rows", "标题行"), ("footer_rows", "合计/说明行"), ("blank_rows", "空行"))
+            if layout.get(key)
+        ]
+        return "已跳过" + "、".join(parts) if parts else ""
 
     @property
     def rows_kept(self) -> int:

@@ -2,8 +2,10 @@
 workflow.services.case_transition alone."""
 
 import datetime as dt
+import unicodedata
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
@@ -129,10 +131,58 @@ def case_update_application(*, user, case: MonitoringCase, **fields) -> Monitori
     return case
 
 
+def _person_name(name: str) -> str:
+    """A name as typed, compared: full-width made half-width, spaces removed ("陈 志强" is 陈志强)."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
+def verifier_team(verifiers: list[dict]) -> tuple[int, list[str]]:
+    """(how many distinct people, the names entered more than once). A system user is one person
+    however often picked; a typed name is that user when it is the user's name (full name, or the
+    username when there is none) or the name given with the user; two typed entries of one name are
+    one person (nothing else tells them apart). Two users who share a full name stay two people."""
+    user_ids = list(dict.fromkeys(v["user_id"] for v in verifiers if v.get("user_id")))
+    display = {pk: str(user) for pk, user in get_user_model().objects.in_bulk(user_ids).items()}
+    known = {}  # name → user id, for the typed entries
+    duplicates: list[str] = []
+    picked: set = set()
+    for v in verifiers:
+        if not v.get("user_id"):
+            continue
+        name = display.get(v["user_id"]) or v.get("name", "")
+        if v["user_id"] in picked:
+            duplicates.append(name.strip())
+        picked.add(v["user_id"])
+        for alias in (display.get(v["user_id"], ""), v.get("name", "")):
+            if _person_name(alias):
+                known[_person_name(alias)] = v["user_id"]
+    typed: set[str] = set()
+    for v in verifiers:
+        name = _person_name(v.get("name", ""))
+        if v.get("user_id") or not name:
+            continue
+        if name in known or name in typed:
+            duplicates.append(v["name"].strip())
+        typed.add(name)
+    return len(picked) + len(typed - set(known)), list(dict.fromkeys(duplicates))
+
+
 def distinct_verifiers(verifiers: list[dict]) -> int:
-    keys = {f"user:{v['user_id']}" if v.get("user_id") else f"name:{v.get('name', '').strip()}" for v in verifiers}
-    keys.discard("name:")
-    return len(keys)
+    return verifier_team(verifiers)[0]
+
+
+def verifier_team_problem(verifiers: list[dict]) -> str | None:
+    """Why this team cannot verify, in Chinese, or None: one person entered twice, or fewer than two."""
+    people, duplicates = verifier_team(verifiers)
+    if duplicates:
+        enough = "请删除重复的一项。" if people >= 2 else "入户核实组不少于2人，请删除重复的一项并补充其他核实人员。"
+        return (
+            f"核实人员“{'”“'.join(duplicates)}”重复填写：勾选的系统用户与手填的同名人员、或同一人填写两次，"
+            f"都只算一人。{enough}"
+        )
+    if people < 2:
+        return "入户核实组不少于2人，请填写至少两名不同的核实人员。"
+    return None
 
 
 def collect_information(*, household: Household, year: int) -> dict:
@@ -170,8 +220,9 @@ def verification_record(
     case = MonitoringCase.objects.select_for_update().get(pk=case.pk)
     ensure_village_actor(user=user, case=case)
     _ensure_stage(case, *VERIFICATION_STAGES)
-    if distinct_verifiers(verifiers) < 2:
-        raise ValidationError({"verifiers": "入户核实组不少于2人，请填写至少两名不同的核实人员。"})
+    problem = verifier_team_problem(verifiers)
+    if problem:
+        raise ValidationError({"verifiers": problem})
     if visit_date > clock.today():
         raise ValidationError({"visit_date": "入户日期不能晚于今天。"})
     verification = Verification(

@@ -84,7 +84,7 @@ class UploadCreateSerializer(serializers.Serializer):
     encoding = serializers.ChoiceField(
         choices=[("", "自动识别"), *comparison.ENCODINGS.items()], required=False, default=""
     )
-    file = serializers.FileField(help_text="CSV（UTF-8/GBK/GB18030）或 XLSX，第一行为列名")
+    file = serializers.FileField(help_text="CSV（UTF-8/GBK/GB18030）或 XLSX；列名行自动识别（可带标题行和两行表头）")
 
 
 class RejectedRowSerializer(serializers.ModelSerializer):

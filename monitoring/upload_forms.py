@@ -31,7 +31,8 @@ class UploadForm(forms.Form):
         departments = uploadable_departments(user)
         self.fields["department"].choices = departments if len(departments) == 1 else [("", "请选择"), *departments]
         self.fields["file"].help_text = (
-            f"CSV（UTF-8、GBK 或 GB18030）或 XLSX，第一行为列名，不超过 {settings.FPR_MAX_DEPARTMENT_UPLOAD_MB}MB。"
+            "CSV（UTF-8、GBK 或 GB18030）或 XLSX，可带标题行和两行表头（自动识别列名所在行），"
+            f"不超过 {settings.FPR_MAX_DEPARTMENT_UPLOAD_MB}MB。"
             "身份证号列请使用文本格式。"
         )
         today = clock.today()

@@ -24,7 +24,7 @@ from fpr.keyset import keyset_page
 from fpr.roles import Department, Role
 from households.id_numbers import mask_id_number
 from monitoring import comparison
-from monitoring.departments import SOURCES, source_for
+from monitoring.departments import SOURCES, ColumnType, source_for
 from monitoring.models import DepartmentUpload, RejectedRow, UploadStatus
 from monitoring.upload_forms import UploadForm
 
@@ -143,16 +143,45 @@ def upload_retry(request, pk: int):
 
 @login_required
 def upload_template(request, department: str):
-    """An empty list with the department's headers, as CSV with a BOM so Excel shows the Chinese."""
+    """An empty list with the department's headers: XLSX with the ID column formatted as text (so Excel
+    never turns an ID into 5.22422E+17), or `?format=csv` — CSV with a BOM so Excel shows the Chinese."""
     if department not in SOURCES:
         raise Http404
     source = source_for(department)
-    out = io.StringIO()
-    out.write("\ufeff")
-    csv.writer(out, lineterminator="\r\n").writerow([column.label for column in source.columns])
-    response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"{source.label}数据模板.csv")
+    if request.GET.get("format") == "csv":
+        out = io.StringIO()
+        out.write("\ufeff")
+        csv.writer(out, lineterminator="\r\n").writerow([column.label for column in source.columns])
+        response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(True, f"{source.label}数据模板.csv")
+        return response
+    response = HttpResponse(
+        template_xlsx(source), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"{source.label}数据模板.xlsx")
     return response
+
+
+def template_xlsx(source) -> bytes:
+    """The header row (required columns marked *) and the ID column formatted as text ("@"), so a
+    typed or pasted ID keeps all 18 digits."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = source.label[:31]
+    for position, column in enumerate(source.columns, start=1):
+        cell = sheet.cell(row=1, column=position, value=column.label + ("*" if column.required else ""))
+        cell.font = Font(bold=True)
+        letter = cell.column_letter
+        sheet.column_dimensions[letter].width = 22 if column.type == ColumnType.ID else 14
+        if column.type == ColumnType.ID:
+            sheet.column_dimensions[letter].number_format = "@"  # the column's own format: every new cell
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def _samples() -> list[str]:

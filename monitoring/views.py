@@ -105,11 +105,9 @@ def verification_record(request, pk: int):
     case = scoped_case(request, pk)
     services.ensure_village_actor(user=request.user, case=case)
     candidates = list(verifier_candidates(case=case))
-    initial = {
-        "visit_date": clock.today(),
-        "team": [str(request.user.pk)],
-        "year": income_years(household=case.household)[0],
-    }
+    # Nobody is ticked in advance: a pre-ticked self plus one's own name typed below made one person
+    # look like a team of two. Whoever went ticks themselves.
+    initial = {"visit_date": clock.today(), "year": income_years(household=case.household)[0]}
     form = VerificationForm(request.POST or None, initial=initial, candidates=candidates)
     rows = VerifierFormSet(request.POST or None, prefix="verifiers")
     if request.method == "POST" and all([form.is_valid(), rows.is_valid()]):

@@ -95,7 +95,8 @@ def test_case_goes_from_application_to_county_approval(
 
         submit(phone, "text=填写入户核实记录")
         assert phone.input_value("#id_visit_date") == today.isoformat()
-        assert phone.is_checked(f"input[name=team][value='{cadre_a.pk}']")
+        assert not phone.is_checked(f"input[name=team][value='{cadre_a.pk}']")  # nobody pre-ticked
+        phone.check(f"input[name=team][value='{cadre_a.pk}']")
         phone.fill("#id_verifiers-0-name", "陈驻村")
         phone.fill("#id_verifiers-0-unit", "驻村工作队")
         phone.click("[data-add-row=verifiers]")

@@ -26,7 +26,7 @@ from households.id_numbers import check_digit, make_id_number, mask_id_number, n
 from households.models import ExpenditureKind, IncomeKind, MonitoringLine, Relationship
 from households.selectors import income_summaries, income_summary
 from households.services import account_items_set
-from monitoring.comparison import id_number_problem
+from monitoring.comparison import id_cell_problem, id_number_problem
 from monitoring.models import MonitoringCase, Notice, Objection, ObjectionStatus, Stage
 from workflow.elimination import ELIMINATION
 from workflow.identification import IDENTIFICATION
@@ -64,8 +64,9 @@ def accepted_by_validator(text: str) -> bool:
 
 
 def accepted_by_pipeline(text: str) -> bool:
-    # The comparison pipeline normalises a cell the same way (strip, no spaces, upper) before checking.
-    return id_number_problem(normalize_id_number(text)) == ""
+    # A department row's ID cell: checked as it is, and when refused normalised (normalize_id_number)
+    # and checked again — what RowChecker does.
+    return id_cell_problem(text)[1] == ""
 
 
 @given(region=regions, birth=births, sequence=sequences)
@@ -102,8 +103,31 @@ def test_any_length_other_than_18_is_refused_by_both(number, length):
 def test_a_non_digit_among_the_first_17_is_refused_by_both(number, position, character):
     text = number[:position] + character + number[position + 1 :]
     assume(len(normalize_id_number(text)) == 18)
+    assume(not set(normalize_id_number(character)) & set(string.digits))  # e.g. "５" is the digit 5
     assert not accepted_by_validator(text)
     assert not accepted_by_pipeline(text)
+
+
+FULL_WIDTH = str.maketrans(string.digits + "Xx", "０１２３４５６７８９Ｘｘ")
+SEPARATORS = [" ", "\u3000", "\u00a0", "\t", "-", "－", "\u200b"]
+
+
+@given(
+    number=valid_numbers,
+    full_width=st.sets(st.integers(0, 17)),
+    gaps=st.lists(st.tuples(st.integers(0, 18), st.sampled_from(SEPARATORS)), max_size=6),
+    lower_x=st.booleans(),
+)
+def test_full_width_spaced_and_lowercase_variants_normalise_to_the_number(number, full_width, gaps, lower_x):
+    chars = [c.translate(FULL_WIDTH) if i in full_width else c for i, c in enumerate(number)]
+    if lower_x:
+        chars[17] = chars[17].replace("X", "x").replace("Ｘ", "ｘ")
+    for position, separator in sorted(gaps, reverse=True):
+        chars.insert(position, separator)
+    typed = "".join(chars)
+    assert normalize_id_number(typed) == number
+    assert parse_id_number(typed).number == number
+    assert id_cell_problem(typed) == (number, "")
 
 
 def _is_real_date(year: int, month: int, day: int) -> bool:

@@ -122,3 +122,25 @@ def test_demo_warnings_of_last_month_do_not_clash_with_the_samples(users):
 
     sample = upload_sample(FILES["civil_affairs_2026-11.csv"], users["guanli"])
     assert sample.warnings_created == len(FILES["civil_affairs_2026-11.csv"]["registered"])
+
+
+COUNTY_EXPORTS = json.loads((SAMPLES / "county_exports.json").read_text(encoding="utf-8"))["files"]
+
+
+@pytest.mark.parametrize("entry", COUNTY_EXPORTS, ids=[e["file"] for e in COUNTY_EXPORTS])
+def test_a_county_export_gives_what_the_plain_sample_gives(entry, users):
+    """The same list as a county office exports it (title, own headers and category names, two-row
+    header, footer): the same warnings and rejected rows as the plain sample, rows moved by the title."""
+    base, offset = FILES[entry["based_on"]], entry["row_offset"]
+    upload = upload_sample({**entry, "department": base["department"]}, users["guanli"])
+    assert upload.status == UploadStatus.DONE, upload.error
+    assert upload.detected_encoding == entry["encoding"]
+    assert upload.rows_total == base["rows"]
+    assert upload.skipped_summary == entry["skipped"]
+    registered = {int(row) + offset: village for row, village in base["registered"].items()}
+    warnings = RiskWarning.objects.filter(upload=upload)
+    assert dict(warnings.values_list("row_number", "village_id")) == registered
+    rejected = {r.row_number: r.column_label for r in RejectedRow.objects.filter(upload=upload)}
+    expected = {int(row) + offset: info["column"] for row, info in base["bad"].items()}
+    expected |= {row + offset: "身份证号" for row in base["unregistered"]}
+    assert rejected == expected

@@ -111,7 +111,7 @@ def test_who_sees_upload_pages(client, administrator, cadre_a, department_office
 
 def test_template_download(client, administrator):
     client.force_login(administrator)
-    response = client.get(reverse("monitoring:upload_template", args=["housing"]))
+    response = client.get(reverse("monitoring:upload_template", args=["housing"]) + "?format=csv")
     assert response.status_code == 200
     assert response.content.decode("utf-8-sig").strip() == "身份证号,姓名,危房等级,房屋地址,鉴定日期"
     assert client.get(reverse("monitoring:upload_template", args=["nothing"])).status_code == 404

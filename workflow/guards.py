@@ -29,8 +29,8 @@ def verification_complete(case, ctx) -> str | None:
     if verification is None:
         return "尚未填写本次入户核实记录（信息采集表）。"
     team = [{"user_id": v.user_id, "name": v.name} for v in verification.verifiers.all()]
-    if distinct_verifiers(team) < 2:
-        return "入户核实组不少于2人。"
+    if distinct_verifiers(team) < 2:  # a user and the same person typed by name count once
+        return "入户核实组不少于2名不同的人员。"
     if not verification.collected.get("has_income_items"):
         return f"信息采集表缺少{verification.collected.get('year')}年收入测算，请先填写收入明细后重新核实。"
     return None
