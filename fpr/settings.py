@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
         "BulkJobStatusEnum": "workflow.models.BulkJobStatus",
         "WarningStatusEnum": "monitoring.models.WarningStatus",
         "RiskColourEnum": "monitoring.models.RiskColour",
+        "UploadStatusEnum": "monitoring.models.UploadStatus",
     },
 }
 

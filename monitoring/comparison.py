@@ -44,12 +44,14 @@ from django.utils.timezone import localtime
 
 from fpr import clock
 from fpr.errors import ApplicationError
-from fpr.roles import Department, Role
-from households.id_numbers import normalize_id_number
+from fpr.roles import PREFIX_LENGTH, Department, Role
+from fpr.sensitive import mask_text
+from households.id_numbers import mask_id_number, normalize_id_number
 from monitoring import tables
 from monitoring.departments import Column, ColumnType, Source, source_for
 from monitoring.models import (
     WARNING_DUE_HOURS,
+    ColumnMapping,
     DepartmentUpload,
     RejectedRow,
     RiskWarning,
@@ -89,9 +91,13 @@ def uploadable_departments(user) -> list[tuple[str, str]]:
     return [(code, label) for code, label in Department.choices if may_upload(user, code)]
 
 
-def upload_create(*, user, department: str, period: str, file, encoding: str = "") -> DepartmentUpload:
-    """Keep a department list and queue its comparison. The same file (by content) for the same
-    department and area is recognised: refused when it was compared, retried when its run failed."""
+def upload_create(
+    *, user, department: str, period: str, file, encoding: str = "", start: bool = True
+) -> DepartmentUpload:
+    """Keep a department list and queue its comparison — or, with `start=False` (the pages and the
+    API), keep it for its preview (PREVIEW, 待确认: upload_preview, then upload_start). The same file (by
+    content) for the same department and area is recognised: refused when it was compared, taken up
+    again when its run failed or it is still waiting for its preview to be confirmed."""
     if department not in Department.values:
         raise ApplicationError("请选择数据来源部门。", field="department")
     if not may_upload(user, department):
@@ -121,16 +127,19 @@ def upload_create(*, user, department: str, period: str, file, encoding: str = "
             .first()
         )
         if existing is not None:
-            if existing.status != UploadStatus.FAILED:
+            if existing.status not in (UploadStatus.FAILED, UploadStatus.PREVIEW):
                 raise ApplicationError(
                     f"该文件已于{localtime(existing.created_at):%Y-%m-%d %H:%M}上传过"
                     f"（{existing.get_department_display()} {existing.period}，"
                     f"{existing.get_status_display()}），不再重复比对。",
                     extra={"upload": existing.pk},
                 )
-            # The same file after a failed run (say, with the wrong encoding chosen): run it again.
+            # The same file after a failed run (say, with the wrong encoding chosen), or uploaded again
+            # before its preview was confirmed: take it up again.
+            if existing.encoding != encoding:
+                existing.detected_encoding = ""
             existing.encoding, existing.period, existing.error = encoding, period, ""
-            existing.status = UploadStatus.QUEUED
+            existing.status = UploadStatus.QUEUED if start else UploadStatus.PREVIEW
             existing.uploaded_by = user
             existing.save()
             upload = existing
@@ -145,6 +154,7 @@ def upload_create(*, user, department: str, period: str, file, encoding: str = "
                 file_format=file_format,
                 encoding=encoding,
                 uploaded_by=user,
+                status=UploadStatus.QUEUED if start else UploadStatus.PREVIEW,
             )
             upload.file.save(file.name, file, save=False)
             try:
@@ -152,7 +162,8 @@ def upload_create(*, user, department: str, period: str, file, encoding: str = "
                     upload.save()
             except IntegrityError:  # the same file, uploaded at the same moment by someone else
                 raise ApplicationError("该文件刚刚已被上传，不再重复比对。") from None
-        transaction.on_commit(lambda: comparison_enqueue(upload.pk))
+        if start:
+            transaction.on_commit(lambda: comparison_enqueue(upload.pk))
     return upload
 
 
@@ -444,20 +455,55 @@ def _xlsx_table(path: str) -> tuple[list, Iterator[tuple]]:
     return header, rows_()
 
 
-def open_table(upload: DepartmentUpload) -> tuple[list[str], Iterator, int]:
-    """(column names, the data rows, the spreadsheet number of the first data row). The header is
-    found among the first rows (monitoring.tables: title rows, two-row headers, aliases); what was found
-    is kept in `upload.table_layout`."""
+def _reading_encoding(upload: DepartmentUpload) -> str:
+    """The encoding to read a CSV with. `detected_encoding` set means the whole file was checked for
+    the chosen encoding already (by the preview): not read twice. (Reading decodes strictly anyway.)"""
     path = upload.file.path
+    if upload.detected_encoding in ENCODINGS:
+        if upload.detected_encoding == "utf-8":
+            with open(path, "rb") as raw:
+                if raw.read(3) == codecs.BOM_UTF8:
+                    return "utf-8-sig"
+        return upload.detected_encoding
+    encoding = _check_encoding(path, upload.encoding)
+    upload.detected_encoding = encoding.replace("-sig", "")
+    return encoding
+
+
+def _open_rows(upload: DepartmentUpload) -> tuple[list, Iterator]:
     if upload.file_format == "xlsx":
         upload.detected_encoding = ""
-        first, rows = _xlsx_table(path)
-    else:
-        encoding = _check_encoding(path, upload.encoding)
-        upload.detected_encoding = encoding.replace("-sig", "")
-        first, rows = _csv_table(path, encoding)
-    head = [first, *itertools.islice(rows, tables.HEADER_SCAN_ROWS - 1)]
-    layout = tables.detect_header(head, source_for(upload.department))
+        return _xlsx_table(upload.file.path)
+    return _csv_table(upload.file.path, _reading_encoding(upload))
+
+
+def saved_mapping(department: str, division_id: str) -> dict[str, str]:
+    """The column mapping saved for the department in the area or the nearest area above it."""
+    codes = [division_id[:n].ljust(12, "0") for n in sorted(set(PREFIX_LENGTH.values()))]
+    found = {
+        m.division_id: m.mapping for m in ColumnMapping.objects.filter(department=department, division_id__in=codes)
+    }
+    for code in reversed(codes):  # the deepest first
+        if code in found:
+            return found[code]
+    return {}
+
+
+def _layout(upload: DepartmentUpload, head: list, header_row: int | None = None, header_rows: int = 1):
+    """The table layout: the uploader's confirmed one (upload_start), or the one asked for on the
+    preview (`header_row`), or the one detected — with the area's saved mapping first."""
+    source = source_for(upload.department)
+    confirmed = (upload.table_layout or {}).get("confirmed")
+    if header_row is None and confirmed:
+        layout = tables.layout_at(head, source, confirmed["header_row"], confirmed["header_rows"])
+        return layout.with_mapping({key: int(at) for key, at in confirmed["positions"].items()})
+    saved = saved_mapping(upload.department, upload.division_id)
+    if header_row is not None:
+        return tables.layout_at(head, source, header_row, header_rows, saved)
+    return tables.detect_header(head, source, saved)
+
+
+def _check_width(layout, head: list) -> None:
     header_row = head[layout.header_index] if head else []
     if len(header_row) > MAX_COLUMNS:
         names = [_cell_text(value).strip() for value in header_row[:NAMED_COLUMNS]]
@@ -466,9 +512,252 @@ def open_table(upload: DepartmentUpload) -> tuple[list[str], Iterator, int]:
             f"{_column_list(names, len(header_row))}。"
             "请确认文件后重新上传。"
         )
-    upload.table_layout = layout.as_json()
+
+
+def open_table(upload: DepartmentUpload) -> tuple[list[str], Iterator, int, dict[str, int]]:
+    """(column names, the data rows, the spreadsheet number of the first data row, column key → file
+    column position). The header is the one the uploader confirmed on the preview, or is found among
+    the first rows (monitoring.tables: title rows, two-row headers, the saved mapping, aliases); what
+    was used is kept in `upload.table_layout`."""
+    first, rows = _open_rows(upload)
+    head = [first, *itertools.islice(rows, tables.HEADER_SCAN_ROWS - 1)]
+    layout = _layout(upload, head)
+    _check_width(layout, head)
+    upload.table_layout = {**layout.as_json(), "confirmed": (upload.table_layout or {}).get("confirmed")}
     data = itertools.chain(head[layout.header_index + 1 :], rows)
-    return [name[:MAX_HEADER_CHARS] for name in layout.names], data, layout.first_data_row
+    return [name[:MAX_HEADER_CHARS] for name in layout.names], data, layout.first_data_row, layout.mapping
+
+
+# --------------------------------------------------------------------------- the preview
+
+PREVIEW_SHOWN_ROWS = 10  # data rows shown (every cell masked)
+PREVIEW_CHECKED_ROWS = 200  # data rows checked for the first problems
+PREVIEW_PROBLEMS = 20
+
+
+def _estimate_rows(upload: DepartmentUpload) -> int | None:
+    """The number of lines of a CSV (counted, not parsed) or the rows an XLSX declares; None when an
+    XLSX does not say."""
+    path = upload.file.path
+    if upload.file_format == "xlsx":
+        import openpyxl
+
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                return workbook.worksheets[0].max_row
+            finally:
+                workbook.close()
+        except Exception:  # noqa: BLE001 — a broken workbook was refused when it was read
+            return None
+    lines, last = 0, b"\n"
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _masked_cells(row, id_at: int | None, width: int) -> list[str]:
+    cells = []
+    for i in range(width):
+        text = _cell_text(row[i]).strip() if i < len(row) else ""
+        if i == id_at and text:
+            normal = normalize_id_number(text)
+            cells.append(mask_id_number(normal) if len(normal) in (15, 18) else mask_text(text)[:4] + "…")
+        else:
+            cells.append(mask_text(text)[:40])
+    return cells
+
+
+def upload_preview(upload: DepartmentUpload, *, header_row: int | None = None, header_rows: int = 1) -> dict:
+    """What the uploader confirms before anything is compared (待确认): the encoding found, the header
+    row, which file column is which fpr column (the saved mapping applied), the columns missing, a row
+    estimate, the first rows (every cell masked) and the first problems. Reads the head of the file
+    only (plus, for a CSV, the one whole-file encoding check, kept for the run). A file that cannot be
+    read at all fails the upload with its reason, as its run would."""
+    source = source_for(upload.department)
+    try:
+        first, rows = _open_rows(upload)
+        try:
+            head = [first, *itertools.islice(rows, tables.HEADER_SCAN_ROWS - 1)]
+            layout = _layout(upload, head, header_row, header_rows)
+            _check_width(layout, head)
+            data = itertools.chain(head[layout.header_index + 1 :], rows)
+            sample = list(itertools.islice(data, PREVIEW_CHECKED_ROWS))
+        finally:
+            rows.close()
+    except FileProblem as problem:
+        failed = _fail(upload.pk, str(problem))
+        upload.status, upload.error = failed.status, failed.error
+        return {"ready": False, "error": failed.error}
+    DepartmentUpload.objects.filter(pk=upload.pk).update(detected_encoding=upload.detected_encoding)
+    names = [name[:MAX_HEADER_CHARS] for name in layout.names]
+    mapping = layout.mapping
+    missing = [c.label for c in source.required_columns if c.key not in mapping]
+    id_at = mapping.get("id_number")
+    width = len(names)
+    samples = [""] * width
+    for row in sample:
+        for i, text in enumerate(_masked_cells(row, id_at, width)):
+            if text and not samples[i]:
+                samples[i] = text
+    problems, problem_rows, blank, footer = [], 0, 0, 0
+    if not missing:
+        checker = RowChecker(source, names, mapping)
+        for offset, row in enumerate(sample):
+            if not any(row):
+                blank += 1
+                continue
+            checked = checker.check(row)
+            if not checked.reasons:
+                continue
+            kind = tables.skipped_kind(row)
+            if kind:
+                blank += kind == "blank"
+                footer += kind == "footer"
+                continue
+            problem_rows += 1
+            if len(problems) < PREVIEW_PROBLEMS:
+                problems.append(
+                    {
+                        "row_number": layout.first_data_row + offset,
+                        "column": "、".join(checked.columns),
+                        "reason": "；".join(checked.reasons),
+                    }
+                )
+    estimate = _estimate_rows(upload)
+    return {
+        "ready": not missing,
+        "error": "",
+        "encoding": upload.detected_encoding,
+        "encoding_label": ENCODINGS.get(upload.detected_encoding, "XLSX" if upload.file_format == "xlsx" else ""),
+        "header_row": layout.header_index + 1,
+        "header_rows": layout.header_rows,
+        "title_rows": layout.title_rows,
+        "columns": [{"position": i, "name": name, "sample": samples[i]} for i, name in enumerate(names)],
+        "fields": [
+            {
+                "key": c.key,
+                "label": c.label,
+                "required": c.required,
+                "position": mapping.get(c.key),
+                "name": names[mapping[c.key]] if c.key in mapping and mapping[c.key] < width else "",
+            }
+            for c in source.columns
+        ],
+        "mapping": mapping,
+        "missing": missing,
+        "unmapped": [name for i, name in enumerate(names) if name and i not in set(mapping.values())],
+        "rows_estimate": None if estimate is None else max(estimate - layout.header_index - 1, 0),
+        "rows": [_masked_cells(row, id_at, width) for row in sample[:PREVIEW_SHOWN_ROWS]],
+        "rows_checked": len(sample),
+        "problems": problems,
+        "problem_rows": problem_rows,
+        "blank_rows": blank,
+        "footer_rows": footer,
+    }
+
+
+def upload_start(
+    upload: DepartmentUpload,
+    *,
+    user,
+    header_row: int | None = None,
+    header_rows: int = 1,
+    positions: dict[str, int] | None = None,
+) -> DepartmentUpload:
+    """开始比对: confirm an upload's layout — the header row and which file column is which fpr column
+    (`positions`: column key → file column position; None keeps what was detected) — and queue its run.
+    A mapping the uploader gave is saved for the department and area (ColumnMapping) and applied to its
+    next files. Nothing is queued while a required column is not mapped."""
+    if not may_upload(user, upload.department):
+        raise PermissionDenied("只有该部门的数据专员和系统管理员可以确认比对。")
+    source = source_for(upload.department)
+    with transaction.atomic():
+        upload = DepartmentUpload.objects.select_for_update().get(pk=upload.pk)
+        if upload.status != UploadStatus.PREVIEW:
+            raise ApplicationError(f"该批次{upload.get_status_display()}，不能再确认比对。")
+        try:
+            first, rows = _open_rows(upload)
+            try:
+                head = [first, *itertools.islice(rows, tables.HEADER_SCAN_ROWS - 1)]
+            finally:
+                rows.close()
+        except FileProblem as problem:
+            raise ApplicationError(str(problem)) from None
+        layout = _layout(upload, head, header_row, header_rows)
+        names = layout.names
+        if positions is not None:
+            keys = {c.key: c for c in source.columns}
+            chosen: dict[str, int] = {}
+            for key, at in positions.items():
+                if at is None or at == "":
+                    continue
+                if key not in keys:
+                    raise ApplicationError(f"没有名为“{str(key)[:20]}”的比对列。", field="mapping")
+                try:
+                    at = int(at)
+                except (TypeError, ValueError):
+                    raise ApplicationError(f"{keys[key].label}：请选择文件中的一列。", field="mapping") from None
+                if not 0 <= at < len(names) or not names[at]:
+                    raise ApplicationError(f"{keys[key].label}：文件中没有第{at + 1}列。", field="mapping")
+                if at in chosen.values():
+                    other = next(keys[k].label for k, v in chosen.items() if v == at)
+                    raise ApplicationError(
+                        f"文件列“{names[at]}”不能同时对应“{other}”和“{keys[key].label}”。", field="mapping"
+                    )
+                chosen[key] = at
+            layout = layout.with_mapping(chosen)
+        missing = [c.label for c in source.required_columns if c.key not in layout.mapping]
+        if missing:
+            raise ApplicationError(
+                f"还有必需列没有对应到文件中的列：{'、'.join(missing)}。请在“列对应”中选择后再开始比对。",
+                field="mapping",
+                extra={"missing": missing},
+            )
+        if positions is not None:
+            given = {key: names[at] for key, at in layout.mapping.items()}
+            ColumnMapping.objects.update_or_create(
+                department=upload.department,
+                division_id=upload.division_id,
+                defaults={"mapping": given, "updated_by": user},
+            )
+        upload.table_layout = {
+            **layout.as_json(),
+            "confirmed": {
+                "header_row": layout.header_index + 1,
+                "header_rows": layout.header_rows,
+                "positions": layout.mapping,
+            },
+        }
+        upload.status = UploadStatus.QUEUED
+        upload.uploaded_by = user
+        upload.save()
+        transaction.on_commit(lambda: comparison_enqueue(upload.pk))
+    return upload
+
+
+def upload_set_encoding(upload: DepartmentUpload, *, encoding: str) -> None:
+    """The encoding chosen on the preview of a CSV (the file is checked again with it)."""
+    if encoding not in ("", *ENCODINGS):
+        raise ApplicationError("文件编码只能选择自动识别、UTF-8、GBK 或 GB18030。", field="encoding")
+    DepartmentUpload.objects.filter(pk=upload.pk, status=UploadStatus.PREVIEW).update(
+        encoding=encoding, detected_encoding="", table_layout={}
+    )
+
+
+def upload_discard(upload: DepartmentUpload, *, user) -> None:
+    """放弃: delete an upload still waiting for its preview to be confirmed (and its file)."""
+    if not may_upload(user, upload.department):
+        raise PermissionDenied("只有该部门的数据专员和系统管理员可以放弃该批次。")
+    with transaction.atomic():
+        upload = DepartmentUpload.objects.select_for_update().get(pk=upload.pk)
+        if upload.status != UploadStatus.PREVIEW:
+            raise ApplicationError(f"该批次{upload.get_status_display()}，不能放弃。")
+        name = upload.file.name
+        upload.delete()
+        transaction.on_commit(lambda: upload.file.storage.delete(name))
 
 
 # --------------------------------------------------------------------------- checking a row
@@ -551,9 +840,9 @@ class CheckedRow:
 class RowChecker:
     """Knows where the source's columns are in this file and checks one row against them."""
 
-    def __init__(self, source: Source, header: list[str]):
+    def __init__(self, source: Source, header: list[str], positions: dict[str, int] | None = None):
         self.source = source
-        self.position: dict[str, int] = tables.column_positions(source, header)
+        self.position: dict[str, int] = tables.column_positions(source, header) if positions is None else positions
         missing = [c.label for c in source.required_columns if c.key not in self.position]
         if missing:
             found = _column_list([h for h in header if h])
@@ -803,8 +1092,8 @@ def _run(upload: DepartmentUpload) -> None:
     now = clock.now()
     upload.started_at = now
     progress_set(upload.pk, phase="读取并校验", rows_read=0)
-    header, rows, first_number = open_table(upload)
-    checker = RowChecker(source, header)
+    header, rows, first_number, positions = open_table(upload)
+    checker = RowChecker(source, header, positions)
     upload.columns = header
     counts: dict[str, int] = {}
     prefix = upload.division.prefix

@@ -295,6 +295,7 @@ class Classification(TimeStampedModel):
 
 
 class UploadStatus(models.TextChoices):
+    PREVIEW = "preview", "待确认"  # uploaded from a page or the API: shown as read, compared once confirmed
     QUEUED = "queued", "等待比对"
     DONE = "done", "比对完成"
     FAILED = "failed", "比对失败"
@@ -382,6 +383,28 @@ class DepartmentUpload(TimeStampedModel):
     def rejected_not_kept(self) -> int:
         """Invalid rows counted but not stored one by one (beyond FPR_MAX_REJECTED_ROWS)."""
         return max(self.rows_rejected - self.rejected_kept, 0)
+
+
+class ColumnMapping(TimeStampedModel):
+    """How a department's files of an area name fpr's columns (文件列 → 比对列), saved when an uploader
+    maps a file's columns on the preview and applied to the next file of that department there or below
+    (the nearest area's mapping wins). `mapping` is column key → the file's column name as read (two
+    header rows joined: "费用情况/个人自付（元）")."""
+
+    department = models.CharField("部门", max_length=24, choices=Department.choices)
+    division = models.ForeignKey(Division, verbose_name="适用区划", on_delete=models.PROTECT, related_name="+")
+    mapping = models.JSONField("列对应关系", default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="最后修改人", on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门数据列对应"
+        constraints = [models.UniqueConstraint(fields=["department", "division"], name="one_mapping_per_area")]
+
+    def __str__(self) -> str:
+        return f"{self.get_department_display()} {self.division_id}"
 
 
 class RejectedRow(models.Model):

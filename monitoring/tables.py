@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from monitoring.departments import Source
 
@@ -76,20 +76,37 @@ def alias_lookup(source: Source) -> dict[str, str]:
     return lookup
 
 
-def column_positions(source: Source, names: Sequence[str], lookup: dict[str, str] | None = None) -> dict[str, int]:
+def column_positions(
+    source: Source,
+    names: Sequence[str],
+    lookup: dict[str, str] | None = None,
+    preferred: dict[str, str] | None = None,
+) -> dict[str, int]:
     """Column key → position of the first file column whose name (joined, or its last part after "/")
-    is the column's label or one of its aliases."""
+    is the column's label or one of its aliases. `preferred` (normalised name → key: a saved mapping)
+    is looked at first: a column named as the uploader mapped it wins over a built-in alias, and a file
+    column is given to one key only."""
     lookup = alias_lookup(source) if lookup is None else lookup
     positions: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if not name:
+    for table in (preferred, lookup):
+        if not table:
             continue
-        key = lookup.get(normal_name(name))
-        if key is None and "/" in name:
-            key = lookup.get(normal_name(name.rsplit("/", 1)[1]))
-        if key is not None and key not in positions:
-            positions[key] = i
+        taken = set(positions.values())
+        for i, name in enumerate(names):
+            if not name or i in taken:
+                continue
+            key = table.get(normal_name(name))
+            if key is None and "/" in name:
+                key = table.get(normal_name(name.rsplit("/", 1)[1]))
+            if key is not None and key not in positions:
+                positions[key] = i
+                taken.add(i)
     return positions
+
+
+def preferred_names(mapping: dict[str, str] | None) -> dict[str, str]:
+    """A saved mapping (column key → file column name) as a lookup: normalised name → key."""
+    return {normal_name(name): key for key, name in (mapping or {}).items() if name}
 
 
 def join_header_rows(upper: Sequence[str], lower: Sequence[str]) -> list[str]:
@@ -126,6 +143,12 @@ class TableLayout:
         """The spreadsheet number (1-based) of the first row after the header."""
         return self.header_index + 2
 
+    def with_mapping(self, mapping: dict[str, int]) -> "TableLayout":
+        """The same header with the uploader's mapping (upload_start)."""
+        mapped = set(mapping.values())
+        unmapped = [name for i, name in enumerate(self.names) if name and i not in mapped]
+        return replace(self, mapping=mapping, unmapped=unmapped)
+
     def as_json(self) -> dict:
         return {
             "header_row": self.header_index + 1,
@@ -137,23 +160,32 @@ class TableLayout:
         }
 
 
-def detect_header(head: Sequence[Sequence], source: Source) -> TableLayout:
+def header_texts(head: Sequence[Sequence]) -> list[list[str]]:
+    """The first rows of a file as header text (bounded: HEADER_SCAN_ROWS rows, MAX_SCAN_COLUMNS cells)."""
+    return [[cell_text(v) for v in row[:MAX_SCAN_COLUMNS]] for row in head[:HEADER_SCAN_ROWS]]
+
+
+def detect_header(head: Sequence[Sequence], source: Source, saved: dict[str, str] | None = None) -> TableLayout:
     """The header among the first rows of a file (`head`, at most HEADER_SCAN_ROWS of them): the first
     row — or pair of rows, group header over sub-headers — whose names give every required column of
-    the source. Rows above it are title rows. When none does, `found` is False and the layout is the
-    row that gave the most columns (for the message, and for a mapping form to start from)."""
+    the source (names of a `saved` mapping first, then the built-in aliases). Rows above it are title
+    rows. When none does, `found` is False and the layout is the row that gave the most columns, and
+    among those the fullest (so a one-cell title row is never taken for the header): for the message,
+    and for the mapping form to start from."""
     lookup = alias_lookup(source)
+    preferred = preferred_names(saved)
     required = {c.key for c in source.required_columns}
-    texts = [[cell_text(v) for v in row[:MAX_SCAN_COLUMNS]] for row in head[:HEADER_SCAN_ROWS]]
+    texts = header_texts(head)
     best: TableLayout | None = None
+    best_rank = (-1, -1)
     for i, cells in enumerate(texts):
         if not any(cells):
             continue
-        single = column_positions(source, cells, lookup)
+        single = column_positions(source, cells, lookup, preferred)
         if i + 1 < len(texts):
             below = texts[i + 1]
             joined = join_header_rows(cells, below)
-            both = column_positions(source, joined, lookup)
+            both = column_positions(source, joined, lookup, preferred)
             id_at = both.get("id_number")
             # A second header row maps more columns and is no data row (nothing under the ID column).
             if (
@@ -165,9 +197,25 @@ def detect_header(head: Sequence[Sequence], source: Source) -> TableLayout:
                 return _layout(texts, i + 1, 2, joined, both, True)
         if required <= single.keys():
             return _layout(texts, i, 1, cells, single, True)
-        if best is None or len(single) > len(best.mapping):
-            best = _layout(texts, i, 1, cells, single, False)
+        rank = (len(single), sum(1 for cell in cells if cell))
+        if rank > best_rank:
+            best, best_rank = _layout(texts, i, 1, cells, single, False), rank
     return best or TableLayout(False, 0, 1, [], {})
+
+
+def layout_at(
+    head: Sequence[Sequence], source: Source, header_row: int, header_rows: int = 1, saved: dict | None = None
+) -> TableLayout:
+    """The layout with the header where the uploader says it is: `header_row` (1-based, the last header
+    row) and `header_rows` (2: the row above is a group header joined over it)."""
+    texts = header_texts(head)
+    index = min(max(header_row - 1, 0), max(len(texts) - 1, 0))
+    header_rows = 2 if header_rows == 2 and index > 0 else 1
+    cells = texts[index] if texts else []
+    names = join_header_rows(texts[index - 1], cells) if header_rows == 2 else cells
+    mapping = column_positions(source, names, preferred=preferred_names(saved))
+    required = {c.key for c in source.required_columns}
+    return _layout(texts, index, header_rows, names, mapping, required <= mapping.keys())
 
 
 def _layout(texts, index: int, header_rows: int, names: list[str], mapping: dict, found: bool) -> TableLayout:

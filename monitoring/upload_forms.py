@@ -1,5 +1,7 @@
 """The upload form of a department list (部门数据上传)."""
 
+import datetime as dt
+
 from django import forms
 from django.conf import settings
 
@@ -35,5 +37,6 @@ class UploadForm(forms.Form):
             f"不超过 {settings.FPR_MAX_DEPARTMENT_UPLOAD_MB}MB。"
             "身份证号列请使用文本格式。"
         )
-        today = clock.today()
-        self.initial.setdefault("period", f"{today.year}-{today.month:02d}")
+        # Lists arrive in the first days of a month for the month before: last month by default.
+        last = clock.today().replace(day=1) - dt.timedelta(days=1)
+        self.initial.setdefault("period", f"{last.year}-{last.month:02d}")

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -23,7 +24,7 @@ from fpr.errors import ApplicationError
 from fpr.keyset import keyset_page
 from fpr.roles import Department, Role
 from households.id_numbers import mask_id_number
-from monitoring import comparison
+from monitoring import comparison, tables
 from monitoring.departments import SOURCES, ColumnType, source_for
 from monitoring.models import DepartmentUpload, RejectedRow, UploadStatus
 from monitoring.upload_forms import UploadForm
@@ -72,6 +73,7 @@ def upload_create(request):
                 period=data["period"].strip(),
                 file=data["file"],
                 encoding=data["encoding"],
+                start=False,  # the preview first (待确认), then 开始比对
             )
         except PermissionDenied as exc:
             form.add_error("department", str(exc))
@@ -80,7 +82,7 @@ def upload_create(request):
             if "upload" in exc.extra:
                 form.existing = exc.extra["upload"]
         else:
-            messages.success(request, f"已上传“{upload.original_name}”，正在比对。")
+            messages.success(request, f"已上传“{upload.original_name}”。请核对识别结果和列对应，然后点击“开始比对”。")
             return redirect("monitoring:upload", pk=upload.pk)
     context = {
         "form": form,
@@ -90,27 +92,117 @@ def upload_create(request):
     return render(request, "monitoring/upload_form.html", context)
 
 
+def _header_choice(data) -> tuple[int | None, int]:
+    """The header row the uploader asked for on the preview (`header_row`, 1-based; `header_rows` 1/2)."""
+    try:
+        row = int(data.get("header_row") or 0)
+    except ValueError:
+        row = 0
+    row = row if 1 <= row <= tables.HEADER_SCAN_ROWS else None
+    return row, 2 if data.get("header_rows") == "2" else 1
+
+
+def _preview_context(request, upload, header_row, header_rows, chosen=None) -> dict:
+    preview = comparison.upload_preview(upload, header_row=header_row, header_rows=header_rows)
+    if chosen is not None and not preview["error"]:  # the uploader's selections, kept after an error
+        for item in preview["fields"]:
+            item["position"] = chosen.get(item["key"])
+    return {
+        "preview": preview,
+        "header_rows_range": range(1, tables.HEADER_SCAN_ROWS + 1),
+        "encodings": [("", "自动识别"), *comparison.ENCODINGS.items()],
+        "may_confirm": comparison.may_upload(request.user, upload.department),
+    }
+
+
 @login_required
 def upload_detail(request, pk: int):
     upload = _scoped_upload(request, pk)
     comparison.comparison_requeue_stalled(upload)  # never queued while the broker was down: queue it now
+    context = {"upload": upload, "source": source_for(upload.department)}
+    if upload.status == UploadStatus.PREVIEW:
+        context.update(_preview_context(request, upload, *_header_choice(request.GET)))
+    return render(request, "monitoring/upload_detail.html", {**context, **_result_context(upload)})
+
+
+def _result_context(upload) -> dict:
     figures = comparison.upload_progress(upload)
-    preview = [
-        (row, mask_id_number(row.id_number))
-        for row in RejectedRow.objects.filter(upload=upload).order_by("row_number")[:PREVIEW_ROWS]
-    ]
-    context = {
-        "upload": upload,
-        "source": source_for(upload.department),
+    rejected = (
+        [
+            (row, mask_id_number(row.id_number))
+            for row in RejectedRow.objects.filter(upload=upload).order_by("row_number")[:PREVIEW_ROWS]
+        ]
+        if upload.status == UploadStatus.DONE
+        else []
+    )
+    return {
         "figures": figures,
         "running": upload.status == UploadStatus.QUEUED,
-        "preview": preview,
+        "rejected": rejected,
         "preview_limit": PREVIEW_ROWS,
         "seconds": (upload.finished_at - upload.started_at).total_seconds()
         if upload.started_at and upload.finished_at
         else None,
     }
-    return render(request, "monitoring/upload_detail.html", context)
+
+
+@login_required
+@require_POST
+def upload_start(request, pk: int):
+    """开始比对 from the preview: the header row and the column mapping as chosen (saved for the
+    department and area); 重新识别 shows the preview again with another header row or encoding."""
+    upload = _scoped_upload(request, pk)
+    if not comparison.may_upload(request.user, upload.department):
+        raise PermissionDenied("只有该部门的数据专员和系统管理员可以确认比对。")
+    header_row, header_rows = _header_choice(request.POST)
+    encoding = request.POST.get("encoding", upload.encoding)
+    if upload.status == UploadStatus.PREVIEW and upload.file_format == "csv" and encoding != upload.encoding:
+        try:
+            comparison.upload_set_encoding(upload, encoding=encoding)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("monitoring:upload", pk=upload.pk)
+    if request.POST.get("action") == "refresh":
+        query = f"?header_row={header_row}&header_rows={header_rows}" if header_row else ""
+        return redirect(reverse("monitoring:upload", args=[upload.pk]) + query)
+    # The mapping form's selects; none posted (a plain "开始比对"): what was detected is kept.
+    chosen = (
+        {
+            column.key: int(value) if value.isdigit() else None
+            for column in source_for(upload.department).columns
+            for value in [request.POST.get(f"map_{column.key}", "")]
+        }
+        if any(name.startswith("map_") for name in request.POST)
+        else None
+    )
+    try:
+        comparison.upload_start(
+            upload, user=request.user, header_row=header_row, header_rows=header_rows, positions=chosen
+        )
+    except ApplicationError as exc:
+        if upload.status != UploadStatus.PREVIEW:
+            messages.error(request, exc.message)
+            return redirect("monitoring:upload", pk=upload.pk)
+        context = {"upload": upload, "source": source_for(upload.department), "start_error": exc.message}
+        context.update(_preview_context(request, upload, header_row, header_rows, chosen))
+        return render(request, "monitoring/upload_detail.html", {**context, **_result_context(upload)}, status=400)
+    upload.refresh_from_db(fields=["status"])
+    messages.success(request, "比对完成。" if upload.status == UploadStatus.DONE else "已开始比对，后台正在比对。")
+    return redirect("monitoring:upload", pk=upload.pk)
+
+
+@login_required
+@require_POST
+def upload_discard(request, pk: int):
+    """放弃 an upload still waiting for its preview to be confirmed."""
+    upload = _scoped_upload(request, pk)
+    try:
+        comparison.upload_discard(upload, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("monitoring:upload", pk=upload.pk)
+    messages.success(request, f"已放弃“{upload.original_name}”，未作比对。")
+    return redirect("monitoring:uploads")
 
 
 @login_required

@@ -14,6 +14,8 @@ urlpatterns: list = [
     path("uploads/<int:pk>/", upload_views.upload_detail, name="upload"),
     path("uploads/<int:pk>/report/", upload_views.upload_report, name="upload_report"),
     path("uploads/<int:pk>/retry/", upload_views.upload_retry, name="upload_retry"),
+    path("uploads/<int:pk>/start/", upload_views.upload_start, name="upload_start"),
+    path("uploads/<int:pk>/discard/", upload_views.upload_discard, name="upload_discard"),
     path("uploads/templates/<slug:department>/", upload_views.upload_template, name="upload_template"),
     path("uploads/samples/<str:name>", upload_views.upload_sample, name="upload_sample"),
     # warnings (预警线索) — monitoring.warning_views

@@ -170,6 +170,10 @@ page("monitoring:upload_create", ok=200, readers=["administrator", "department_o
 page("monitoring:upload", {"pk": "upload"}, ok=200, readers=UPLOADS)
 page("monitoring:upload_report", {"pk": "upload"}, ok=200, readers=UPLOADS)
 post_only("monitoring:upload_retry", {"pk": "upload"}, department=302)  # 医保: the officer's own upload
+# 开始比对 / 放弃 on the preview: the officer's own department; the world's upload is compared already
+# (refused with the reason, nothing written).
+post_only("monitoring:upload_start", {"pk": "upload"}, department=302)
+post_only("monitoring:upload_discard", {"pk": "upload"}, department=302)
 page("monitoring:upload_template", {"department": "department"}, ok=200, readers=EVERYONE)
 page("monitoring:upload_sample", {"name": "sample"}, ok=404, readers=EVERYONE)  # demo mode only
 # Warnings: case readers of the village; the department officer is refused outright.

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from conftest import department_csv, make_user, new_id_number
 from fpr.roles import Department, Role
 from monitoring import comparison
-from monitoring.models import DepartmentUpload, UploadStatus
+from monitoring.models import DepartmentUpload, RiskWarning, UploadStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +24,20 @@ def rows_for(household, *extra):
     return [{"身份证号": head.id_number, "姓名": head.name, "个人自付金额": "56000"}, *extra]
 
 
-def post_upload(client, data: bytes, *, name="医保.csv", department=MEDICAL, period="2026-11", encoding=""):
+def post_upload(
+    client, data: bytes, *, name="医保.csv", department=MEDICAL, period="2026-11", encoding="", confirm=True
+):
+    """Upload at the page; `confirm`: then 开始比对 on its preview, as read (the page answers the upload)."""
     form = {"department": department, "period": period, "encoding": encoding, "file": SimpleUploadedFile(name, data)}
-    return client.post(reverse("monitoring:upload_create"), form)
+    response = client.post(reverse("monitoring:upload_create"), form)
+    if confirm and response.status_code == 302:
+        client.post(response.url + "start/")
+    return response
+
+
+def start(client, upload, **choices):
+    """开始比对 on the preview page (with the header row and mapping selects when given)."""
+    return client.post(reverse("monitoring:upload_start", args=[upload.pk]), choices)
 
 
 def run_queued():
@@ -42,9 +53,15 @@ def test_upload_page_to_results_and_report(client, administrator, household_a):
     body = form.content.decode()
     assert "各部门数据应有的列" in body and "个人自付金额*" in body and "下载模板" in body
     bad = {"身份证号": "123", "个人自付金额": "x"}
-    response = post_upload(client, department_csv(rows_for(household_a, bad), department=MEDICAL).encode("gbk"))
+    data = department_csv(rows_for(household_a, bad), department=MEDICAL).encode("gbk")
+    response = post_upload(client, data, confirm=False)
     upload = DepartmentUpload.objects.get()
     assert response.status_code == 302 and response.url == reverse("monitoring:upload", args=[upload.pk])
+    # 待确认: what was read, before anything is compared.
+    preview = client.get(response.url).content.decode()
+    assert "GBK" in preview and "必需列都已识别" in preview and "身份证号应为18位，当前为3位" in preview
+    assert upload.status == UploadStatus.PREVIEW and not RiskWarning.objects.exists()
+    assert start(client, upload).status_code == 302
     queued = client.get(response.url).content.decode()
     assert "等待比对" in queued and 'http-equiv="refresh"' in queued
     # While the worker runs, the page shows its figures from the cache.
@@ -69,16 +86,36 @@ def test_form_errors_are_shown_in_chinese(client, administrator, household_a):
     body = response.content.decode()
     assert response.status_code == 200 and "未上传" in body
     data = department_csv(rows_for(household_a), department=MEDICAL).encode()
-    post_upload(client, data)
+    first = post_upload(client, data, confirm=False)
+    # The same file again before its preview was confirmed: the same upload, taken up again.
+    assert post_upload(client, data, confirm=False).url == first.url
+    client.post(reverse("monitoring:upload_start", args=[DepartmentUpload.objects.get().pk]))
     again = post_upload(client, data).content.decode()
     assert "上传过" in again and "查看已上传的批次" in again
     assert DepartmentUpload.objects.count() == 1
 
 
+def test_a_missing_column_is_asked_for_on_the_preview_not_compared(client, administrator, household_a):
+    client.force_login(administrator)
+    text = department_csv(rows_for(household_a), department=MEDICAL, header=["身份证号", "姓名"])
+    post_upload(client, text.encode(), confirm=False)
+    upload = DepartmentUpload.objects.get()
+    page = client.get(reverse("monitoring:upload", args=[upload.pk])).content.decode()
+    assert "还不能比对" in page and "个人自付金额" in page and 'aria-invalid="true"' in page
+    refused = start(client, upload)
+    assert refused.status_code == 400 and "还有必需列没有对应到文件中的列：个人自付金额" in refused.content.decode()
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.PREVIEW and not RiskWarning.objects.exists()
+    discarded = client.post(reverse("monitoring:upload_discard", args=[upload.pk]))
+    assert discarded.status_code == 302 and not DepartmentUpload.objects.exists()
+
+
 def test_failed_upload_shows_why_and_can_be_retried(client, administrator, household_a):
     client.force_login(administrator)
     text = department_csv(rows_for(household_a), department=MEDICAL, header=["身份证号", "姓名"])
-    post_upload(client, text.encode())
+    comparison.upload_create(  # the service (and API with start=true) runs at once: the run fails
+        user=administrator, department=MEDICAL, period="2026-11", file=SimpleUploadedFile("a.csv", text.encode())
+    )
     run_queued()
     upload = DepartmentUpload.objects.get()
     page = client.get(reverse("monitoring:upload", args=[upload.pk])).content.decode()
@@ -144,7 +181,12 @@ def test_api_upload_progress_and_rejected_rows(administrator, household_a, cadre
     data = department_csv(rows_for(household_a, {"身份证号": new_id_number(), "个人自付金额": "3"}), department=MEDICAL)
     response = api.post(
         "/api/v1/uploads/",
-        {"department": MEDICAL, "period": "2026-11", "file": SimpleUploadedFile("a.csv", data.encode())},
+        {
+            "department": MEDICAL,
+            "period": "2026-11",
+            "file": SimpleUploadedFile("a.csv", data.encode()),
+            "start": True,
+        },
         format="multipart",
     )
     assert response.status_code == 202, response.content

@@ -96,7 +96,9 @@ def test_an_upload_reaches_the_village_which_verifies_its_warnings(
     desk.select_option("#id_department", "medical_insurance")
     desk.fill("#id_period", "2026-11")
     desk.set_input_files("#id_file", str(csv_file))
-    submit(desk, "button:has-text('上传并比对')")
+    submit(desk, "button:has-text('上传并预览')")
+    assert "GBK" in desk.inner_text("#preview") and "必需列都已识别" in desk.inner_text("#preview")
+    submit(desk, "#start-button")
     desk.wait_for_selector("text=比对完成", timeout=60_000)  # the page reloads itself while the worker runs
     progress = desk.inner_text("#progress")
     assert "新增预警线索 1 条" in progress and "拒收 1 行" in progress
