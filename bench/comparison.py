@@ -331,6 +331,63 @@ def seed_registry(households: int, seed: int, minimum: int) -> None:
         raise SystemExit(f"{result.members} members < {minimum}: raise --households")
 
 
+def side_by_side(args, list_path: str, work: Path) -> None:
+    """The older checkout's pipeline and ours, alternately (old, new, old, new …) on the same list and the
+    same registry, each in a fresh process with its own code; the database is emptied of uploads between
+    runs. Wall time is the child's upload + run; CPU is the whole child's (user + system, from
+    getrusage of the waited-for children), which also includes the same two reading passes on both sides."""
+    import resource
+    import statistics
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Older code may not know a column added since (table_layout, #12): give it the default.
+        cursor.execute("ALTER TABLE monitoring_departmentupload ALTER COLUMN table_layout SET DEFAULT '{}'::jsonb")
+    sides = {"old": Path(args.against).resolve() / "bench" / "comparison.py", "new": Path(__file__).resolve()}
+    results: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
+    for round_ in range(args.rounds):
+        for side in ("old", "new"):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "TRUNCATE monitoring_riskwarning, monitoring_historicalriskwarning, monitoring_rejectedrow,"
+                    " monitoring_departmentupload CASCADE"
+                )
+            report = str(work / f"{side}{round_}.json")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(  # in its checkout: Celery puts the working directory first on sys.path
+                [sys.executable, str(sides[side]), "--child", list_path, report],
+                check=True,
+                env=os.environ.copy(),
+                cwd=sides[side].parent.parent,
+            )
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            with open(report, encoding="utf-8") as handle:
+                figures = json.load(handle)
+            assert figures["rows"] == args.rows, figures
+            results[side].append((figures["total_s"], cpu))
+            print(
+                f"# round {round_ + 1} {side}: {figures['total_s']:.1f} s wall (upload + run), {cpu:.1f} s CPU"
+                f" (whole child), {figures['matched']} matched, {figures['rejected']} invalid",
+                flush=True,
+            )
+            bench(f"side_by_side_{side}_round{round_ + 1}_seconds", figures["total_s"], "s")
+    for side in ("old", "new"):
+        bench(f"side_by_side_{side}_median_seconds", statistics.median(w for w, _ in results[side]), "s")
+        bench(f"side_by_side_{side}_median_cpu_seconds", statistics.median(c for _, c in results[side]), "s")
+    bench(
+        "side_by_side_new_to_old_wall_ratio",
+        statistics.median(w for w, _ in results["new"]) / statistics.median(w for w, _ in results["old"]),
+        "ratio",
+    )
+    bench(
+        "side_by_side_new_to_old_cpu_ratio",
+        statistics.median(c for _, c in results["new"]) / statistics.median(c for _, c in results["old"]),
+        "ratio",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=HOUSEHOLDS_FOR_1M_MEMBERS)
@@ -342,6 +399,13 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database (no re-seed)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--child", nargs=2, metavar=("CSV", "REPORT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--against",
+        metavar="CHECKOUT",
+        help="a checkout of older code (git worktree add --detach DIR COMMIT): its pipeline and ours run"
+        " alternately on the same list and database, old-new-old-new, and only that is measured",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="with --against: runs of each side")
     args = parser.parse_args()
 
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -402,6 +466,14 @@ def main() -> int:
         f"{os.path.getsize(list_path) / 1048576:.0f} MB",
         flush=True,
     )
+
+    if args.against:
+        side_by_side(args, list_path, work)
+        connection.close()
+        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            recreate_database(config, drop_only=True)
+        return 0
 
     # 1. End to end in a fresh process.
     report = str(work / "child.json")

@@ -185,7 +185,7 @@ def upload_start(request, pk: int):
             return redirect("monitoring:upload", pk=upload.pk)
         context = {"upload": upload, "source": source_for(upload.department), "start_error": exc.message}
         context.update(_preview_context(request, upload, header_row, header_rows, chosen))
-        return render(request, "monitoring/upload_detail.html", {**context, **_result_context(upload)}, status=400)
+        return render(request, "monitoring/upload_detail.html", {**context, **_result_context(upload)})
     upload.refresh_from_db(fields=["status"])
     messages.success(request, "比对完成。" if upload.status == UploadStatus.DONE else "已开始比对，后台正在比对。")
     return redirect("monitoring:upload", pk=upload.pk)
