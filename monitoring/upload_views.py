@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -119,6 +119,17 @@ def _preview_context(request, upload, header_row, header_rows, chosen=None) -> d
 def upload_detail(request, pk: int):
     upload = _scoped_upload(request, pk)
     comparison.comparison_requeue_stalled(upload)  # never queued while the broker was down: queue it now
+    if request.GET.get("format") == "json":  # what the page's poller asks while the worker runs (poll.js)
+        figures = comparison.upload_progress(upload)
+        numbers = ("rows_read", "rows_matched", "rows_unmatched", "rows_rejected", "warnings_created")
+        return JsonResponse(
+            {
+                "done": upload.status != UploadStatus.QUEUED,
+                "status": figures["status_label"],
+                "phase": figures["phase"],
+                "figures": {name: figures[name] or 0 for name in numbers},
+            }
+        )
     context = {"upload": upload, "source": source_for(upload.department)}
     if upload.status == UploadStatus.PREVIEW:
         context.update(_preview_context(request, upload, *_header_choice(request.GET)))

@@ -63,13 +63,17 @@ def test_upload_page_to_results_and_report(client, administrator, household_a):
     assert upload.status == UploadStatus.PREVIEW and not RiskWarning.objects.exists()
     assert start(client, upload).status_code == 302
     queued = client.get(response.url).content.decode()
-    assert "等待比对" in queued and 'http-equiv="refresh"' in queued
-    # While the worker runs, the page shows its figures from the cache.
+    # While the worker runs the page asks a small JSON for its figures (poll.js), not a whole reload.
+    assert "等待比对" in queued and "data-poll=" in queued and "js/poll.js" in queued
+    assert '<noscript><meta http-equiv="refresh"' in queued and queued.count("http-equiv") == 1
     comparison.progress_set(upload.pk, phase="读取并校验", rows_read=20000)
     assert "读取并校验" in client.get(response.url).content.decode()
+    polled = client.get(response.url + "?format=json").json()
+    assert polled["done"] is False and polled["phase"] == "读取并校验" and polled["figures"]["rows_read"] == 20000
     run_queued()
     done = client.get(response.url).content.decode()
-    assert "比对完成" in done and 'http-equiv="refresh"' not in done
+    assert "比对完成" in done and "http-equiv" not in done and "data-poll" not in done
+    assert client.get(response.url + "?format=json").json()["done"] is True
     assert "新增预警线索 1 条" in done and "拒收 1 行" in done
     assert "身份证号应为18位，当前为3位" in done and "GBK" in done
     report = client.get(reverse("monitoring:upload_report", args=[upload.pk]))
