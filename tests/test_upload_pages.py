@@ -244,3 +244,15 @@ def test_the_page_and_the_report_say_how_many_rows_were_not_kept(client, adminis
         "拒收行共 8 行：以上为前 3 行，其余 5 行未逐行保存。",
         "本辖区未登记人员共 4 行（不是错误，只计数）；以上列出其中前 1 行作为示例。",
     ]
+
+
+def test_the_period_defaults_to_last_month(client, administrator):
+    """Lists arrive in the first days of a month for the month before (#13)."""
+    import datetime as dt
+
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2027, 1, 3, 2, 0, tzinfo=dt.UTC), tick=False):
+        client.force_login(administrator)
+        form = client.get(reverse("monitoring:upload_create")).content.decode()
+    assert 'value="2026-12"' in form
