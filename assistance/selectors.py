@@ -8,6 +8,7 @@ from django.db.models import Case, Count, Exists, F, Max, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 
 from assistance.models import AssistancePlan, Measure, Visit
+from fpr.roles import PREFIX_LENGTH, Level, Role
 from households.models import Member, Relationship
 from monitoring.models import ELIMINATION_STAGES, MonitoringCase, Stage
 
@@ -84,12 +85,27 @@ def visits_for(*, user, case: MonitoringCase | None = None, month: dt.date | Non
     return visits.order_by("-visited_on", "-id")
 
 
+# Who can be a pairing cadre (结对帮扶干部, 帮扶责任人): the cadres who work the case — the village's cadres,
+# the township's and the county's (seeds: 安排干部一对一开展结对帮扶，重点对象由县级领导帮扶). Not a department's
+# data officer, not a system administrator: they do no assistance work. Cadres without an account
+# (a county unit's, 驻村工作队) are named in free text.
+PAIRING_ROLES = (Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_REVIEWER)
+
+
 def pairing_cadre_candidates(*, case: MonitoringCase) -> QuerySet:
-    """System users who may be named the pairing cadre (结对帮扶干部): active users of the case's county,
-    from county organs down to the village (cadres outside the county are named in free text)."""
+    """System users who may be named the pairing cadre of this case: active, holding a pairing role, and
+    working at the case's village or above it (its township, its county) — not another village's or
+    another township's cadre. The plan services refuse anyone else, whatever door they came by."""
+    code = case.village_id
+    line = [
+        code[: PREFIX_LENGTH[level]].ljust(len(code), "0") for level in (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
+    ]
+    user_model = get_user_model()
+    holders = user_model.groups.through.objects.filter(
+        group__name__in=[Role(role).label for role in PAIRING_ROLES]
+    ).values("user_id")
     return (
-        get_user_model()
-        .objects.filter(is_active=True, division__code__startswith=case.village_id[:6])
+        user_model.objects.filter(is_active=True, division_id__in=line, pk__in=holders)
         .select_related("division")
         .order_by("-division__level", "full_name", "username")
     )

@@ -17,6 +17,7 @@ from assistance.models import (
     Visit,
     VisitPhoto,
 )
+from assistance.selectors import pairing_cadre_candidates
 from fpr import clock
 from fpr.uploads import validate_attachment
 from monitoring.models import ELIMINATION_STAGES, MonitoringCase, RiskCategory, Stage
@@ -56,15 +57,27 @@ def plan_create(
         pairing_cadre=pairing_cadre,
         pairing_cadre_name=pairing_cadre_name,
     )
-    _check_cadre(plan)
+    _check_cadre(plan, case=case, changed=True)
     plan.full_clean(exclude=["case", "pairing_cadre"])
     plan.save()
     return plan
 
 
-def _check_cadre(plan: AssistancePlan) -> None:
+def _check_cadre(plan: AssistancePlan, *, case: MonitoringCase, changed: bool) -> None:
     if not plan.pairing_cadre_id and not plan.pairing_cadre_name.strip():
         raise ValidationError({"pairing_cadre": "请指定结对帮扶干部。"})
+    # A cadre named before this rule existed may stay; a new one must be able to do the work.
+    if (
+        changed
+        and plan.pairing_cadre_id
+        and not pairing_cadre_candidates(case=case).filter(pk=plan.pairing_cadre_id).exists()
+    ):
+        raise ValidationError(
+            {
+                "pairing_cadre": f"{plan.pairing_cadre}不能担任该户的结对帮扶干部：应为本村、本乡镇或本县的村级干部、"
+                "镇街审核员或县级审定员；没有系统账号的帮扶干部请填写姓名。"
+            }
+        )
 
 
 @transaction.atomic
@@ -74,10 +87,11 @@ def plan_adjust(*, user, plan: AssistancePlan, reason: str, **fields) -> Assista
     ensure_village_actor(user=user, case=plan.case)
     if not reason.strip():
         raise ValidationError({"adjustment_reason": "请填写调整原因。"})
+    before = plan.pairing_cadre_id
     for name in ("situation", "risk_analysis", "needs", "pairing_cadre", "pairing_cadre_name"):
         if name in fields:
             setattr(plan, name, fields[name])
-    _check_cadre(plan)
+    _check_cadre(plan, case=plan.case, changed=plan.pairing_cadre_id != before)
     plan.version += 1
     plan.adjustment_reason = reason
     plan.full_clean(exclude=["case", "pairing_cadre"])

@@ -25,7 +25,7 @@ class HouseholdFilter(filters.FilterSet):
     village = filters.CharFilter(label="村区划代码")
     poverty_status = filters.ChoiceFilter(choices=PovertyStatus.choices, label="脱贫状态")
     special_group = filters.ChoiceFilter(choices=SpecialGroup.choices, label="特殊群体")
-    search = filters.CharFilter(label="成员姓名、身份证号或户编号")
+    search = filters.CharFilter(label="成员姓名、户编号、完整身份证号或其后4–6位")
 
     class Meta:
         model = Household

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.forms import fields_for_model
 
+from fpr.search import MAX_WORDS
 from fpr.sensitive import fields_of, mask, shown_in_full
 from households.id_numbers import validate_id_number
 from households.models import (
@@ -234,6 +235,11 @@ class IncomeForm(forms.Form):
         return None
 
 
+def search_input() -> forms.TextInput:
+    """The search box of every list that finds a person (households.selectors.household_search)."""
+    return forms.TextInput(attrs={"placeholder": "姓名、户编号、身份证号或其后4–6位", "type": "search"})
+
+
 class HouseholdFilterForm(forms.Form):
     """Filters of the household list. Choices come from the user's own villages only."""
 
@@ -244,12 +250,7 @@ class HouseholdFilterForm(forms.Form):
     special_group = forms.ChoiceField(
         label="重点人群", required=False, choices=[("", "全部")] + list(SpecialGroup.choices)
     )
-    q = forms.CharField(
-        label="查找",
-        required=False,
-        max_length=32,
-        widget=forms.TextInput(attrs={"placeholder": "姓名、身份证号或户编号", "type": "search"}),
-    )
+    q = forms.CharField(label="查找", required=False, max_length=MAX_WORDS, widget=search_input())
 
     def __init__(self, *args, villages=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,7 @@
 """Reads of the registry, already scoped to the user."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
@@ -62,7 +63,7 @@ def household_list(
         area = _division_prefix(division)
         qs = qs.filter(village__code__startswith=area)
     else:
-        area = "" if user.is_superuser else getattr(user, "jurisdiction_prefix", "")
+        area = search_area(user)
     if poverty_status:
         qs = qs.filter(poverty_status=poverty_status)
     if special_group:
@@ -70,15 +71,8 @@ def household_list(
         if condition is None:
             return qs.none()
         qs = qs.filter(pk__in=Household.objects.filter(condition).values("pk"))
-    if search:
-        search = search.strip()
-        members = Member.objects.filter(Q(name__contains=search) | Q(id_number=normalize_id_number(search)))
-        if len(area or "") == PREFIX_LENGTH[Level.VILLAGE]:
-            # A name matches anywhere in it (LIKE '%…%', which no index serves): a village's few hundred
-            # members are read through its households (1 ms) instead of all the county's (350,000:
-            # 55 ms). For a township or county, joining its households costs more than one scan.
-            members = members.filter(household__village_id=area)
-        qs = qs.filter(Q(number=search) | Q(pk__in=members.values("household_id")))
+    if (matching := household_search(search, area=area)) is not None:
+        qs = qs.filter(pk__in=matching)
     heads = Member.objects.filter(household=OuterRef("pk"), relationship=Relationship.HEAD)
     return qs.select_related("village__parent").annotate(
         head_name=Subquery(heads.values("name")[:1]),
@@ -91,6 +85,46 @@ def household_list(
             .values("n")[:1]
         ),
     )
+
+
+# The last digits of an ID number a cadre reads off a card or hears on the phone ("尾号 1234").
+ID_SUFFIX = re.compile(r"^[0-9]{3,5}[0-9X]$")
+
+
+def search_area(user, prefix: str | None = None) -> str:
+    """The division-code prefix a list reads: the division asked for, else the user's jurisdiction (a
+    superuser's is the whole registry, whatever division the account has)."""
+    if prefix:
+        return prefix
+    return "" if user.is_superuser else getattr(user, "jurisdiction_prefix", "")
+
+
+def household_search(words: str | None, *, area: str = "") -> QuerySet[Household] | None:
+    """The households a cadre's search words name — the one rule of every list that finds a person
+    (农户, 监测对象, 待办, 预警线索): the 户编号 exactly; a full ID number, normalised by the one
+    normaliser and matched exactly on the stored normal form; its last 4–6 digits, on the end of the
+    number; anything else, a member's name (part of it). A query of household ids, for `pk__in` /
+    `household_id__in`, so a list stays one query whatever matches; None when the words are empty.
+
+    `area` is the division-code prefix the list reads (the user's jurisdiction or the village asked for):
+    for a village, members are read through its households (a village's few hundred instead of the
+    county's 350,000: LIKE '%…%' and a suffix match use no index)."""
+    words = (words or "").strip()
+    if not words:
+        return None
+    normal = normalize_id_number(words)
+    if len(normal) == 18:
+        condition = Q(id_number=normal)
+    elif ID_SUFFIX.match(normal):
+        condition = Q(id_number__endswith=normal)
+    else:
+        condition = Q(name__contains=words)
+    members = Member.objects.filter(condition)
+    if len(area or "") == PREFIX_LENGTH[Level.VILLAGE]:
+        # For a township or county, joining its households costs more than one scan of the members
+        # (the caller's list is scoped anyway).
+        members = members.filter(household__village_id=area)
+    return Household.objects.filter(Q(number=words) | Q(pk__in=members.values("household_id"))).values("pk")
 
 
 def _division_prefix(code: str) -> str:

@@ -6,19 +6,18 @@ a reviewer never sees a form they cannot submit.
 """
 
 import datetime as dt
-import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.forms.models import model_to_dict
-from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fpr.errors import ConflictError
+from fpr.search import search_query, search_view
 from fpr.sensitive import Kind, shown_in_full
 from households import services
 from households.forms import (
@@ -116,10 +115,8 @@ def home(request):
 def household_list(request):
     """Households of the user's jurisdiction, 50 a page. Paging seeks on the unique 户编号
     ("after"/"before") instead of OFFSET, so page 1,000 costs what page 1 costs."""
-    query = request.GET.copy()
-    if token := query.get(SEARCH_PARAMETER):
-        # A search posted by the page: the words (often an ID number) stay in the session, never the URL.
-        query["q"] = request.session.get(SEARCH_SESSION_KEY, {}).get(token, "")
+    # A search posted by the page: the words (often an ID number) stay in the session, never the URL.
+    query = search_query(request)
     form = HouseholdFilterForm(query or None, villages=_village_options(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     households = select_households(
@@ -152,29 +149,8 @@ def household_list(request):
     return render(request, "households/list.html", context)
 
 
-SEARCH_PARAMETER = "s"
-SEARCH_SESSION_KEY = "household_searches"
-SEARCH_KEPT = 20  # searches remembered per session (each page link names one)
-
-
-@login_required
-@require_POST
-def household_search(request):
-    """The list page's search form posts here: the filters go back into the list's URL as usual, the
-    search words (a name, an ID number) only as an opaque token naming them in the session — so an ID
-    number is not kept in the address bar, the browser history, a proxy's or the server's access log."""
-    query = QueryDict(mutable=True)
-    for name in ("village", "poverty_status", "special_group"):
-        if value := request.POST.get(name, "")[:64]:
-            query[name] = value
-    if words := request.POST.get("q", "").strip()[:32]:
-        searches = request.session.get(SEARCH_SESSION_KEY, {})
-        token = secrets.token_urlsafe(8)
-        searches = {**dict(list(searches.items())[-(SEARCH_KEPT - 1) :]), token: words}
-        request.session[SEARCH_SESSION_KEY] = searches
-        query[SEARCH_PARAMETER] = token
-    url = reverse("households:list")
-    return redirect(f"{url}?{query.urlencode()}" if query else url)
+# The list's search form posts here (fpr.search: the words never in a URL).
+household_search = search_view("households:list", keep=("village", "poverty_status", "special_group"))
 
 
 def _page_query(request, **cursor) -> str:

@@ -20,8 +20,15 @@ from fpr.pagination import KeysetPagination
 from fpr.roles import Department
 from households.id_numbers import mask_id_number
 from monitoring import warnings as services
-from monitoring.models import CaseType, RiskColour, RiskWarning, WarningStatus
-from monitoring.warning_selectors import source_rows, warning_deadline, warning_get, warning_list
+from monitoring.models import CaseType, ContactOutcome, RiskColour, RiskWarning, WarningContact, WarningStatus
+from monitoring.warning_selectors import (
+    household_phone,
+    source_rows,
+    warning_contacts,
+    warning_deadline,
+    warning_get,
+    warning_list,
+)
 
 INVALID = OpenApiResponse(ErrorSerializer, description="不能办理：detail 为中文说明（字段错误按字段给出）")
 FORBIDDEN = OpenApiResponse(ErrorSerializer, description="角色或管辖范围不允许")
@@ -102,14 +109,44 @@ class WarningSerializer(serializers.ModelSerializer):
         return self._deadline(warning).text
 
 
+class WarningContactSerializer(serializers.ModelSerializer):
+    outcome_display = serializers.CharField(source="get_outcome_display", read_only=True, label="联系情况名称")
+    contacted_by_name = serializers.CharField(source="contacted_by.__str__", read_only=True, label="联系人")
+
+    class Meta:
+        model = WarningContact
+        fields = ("id", "outcome", "outcome_display", "contacted_at", "contacted_by", "contacted_by_name", "note")
+        read_only_fields = fields
+
+
+class WarningContactCreateSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=ContactOutcome.choices, label="联系情况")
+    contacted_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, label="联系时间（默认现在）"
+    )
+    # Blank is let through: the service asks for it (when not reached) in its own words.
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500, label="情况说明")
+
+
 class WarningDetailSerializer(WarningSerializer):
     source = serializers.SerializerMethodField(label="部门数据原始行（按文件列顺序）")
+    household_phone = serializers.SerializerMethodField(
+        label="农户联系电话（村级干部可见完整号码，其他角色隐藏中间四位）"
+    )
+    contacts = serializers.SerializerMethodField(label="联系记录（最近的在前）")
     row_number = serializers.IntegerField(read_only=True, label="来源行号")
     upload = serializers.PrimaryKeyRelatedField(read_only=True, label="来源批次")
 
     class Meta(WarningSerializer.Meta):
-        fields = (*WarningSerializer.Meta.fields, "upload", "row_number", "source")
+        fields = (*WarningSerializer.Meta.fields, "upload", "row_number", "source", "household_phone", "contacts")
         read_only_fields = fields
+
+    def get_household_phone(self, warning: RiskWarning) -> str:
+        return household_phone(user=self.context["request"].user, warning=warning)
+
+    @extend_schema_field(WarningContactSerializer(many=True))
+    def get_contacts(self, warning: RiskWarning) -> list[dict]:
+        return WarningContactSerializer(warning_contacts(warning=warning), many=True).data
 
     @extend_schema_field(SourceCellSerializer(many=True))
     def get_source(self, warning: RiskWarning) -> list[dict]:
@@ -142,10 +179,11 @@ class WarningFilter(filters.FilterSet):
     department = filters.ChoiceFilter(choices=Department.choices, label="部门")
     period = filters.CharFilter(label="数据期间（YYYY-MM）")
     overdue = filters.BooleanFilter(label="已超过48小时核实时限（true）或未超时（false）")
+    search = filters.CharFilter(label="成员姓名、户编号、完整身份证号或其后4–6位")
 
     class Meta:
         model = RiskWarning
-        fields = ("status", "department", "period", "overdue")
+        fields = ("status", "department", "period", "overdue", "search")
 
     def filter_queryset(self, queryset):
         params = self.form.cleaned_data
@@ -156,6 +194,7 @@ class WarningFilter(filters.FilterSet):
             department=params.get("department") or None,
             period=params.get("period") or None,
             overdue=params.get("overdue"),
+            search=params.get("search") or None,
         )
 
 
@@ -211,6 +250,21 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+    @extend_schema(
+        summary="登记联系农户情况（已电话联系 / 已上门 / 未联系上）",
+        description="48小时内与农户取得联系；每次联系登记一条，未联系上须说明情况。只能在待核实时登记。",
+        request=WarningContactCreateSerializer,
+        responses={201: WarningDetailSerializer, 400: INVALID, 403: FORBIDDEN, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="contacts")
+    def contact(self, request, pk=None):
+        warning = self.get_object()
+        data = self.validated(WarningContactCreateSerializer)
+        services.warning_contact_record(user=request.user, warning=warning, **data)
+        response = self.detail_response(warning)
+        response.status_code = 201
+        return response
 
     @extend_schema(
         summary="纳入：代农户登记监测申请（发现渠道：部门筛查预警）",

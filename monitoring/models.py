@@ -522,6 +522,50 @@ class RiskWarning(models.Model):
 
         return self.status == WarningStatus.OPEN and clock.now() > self.due_at
 
+    @property
+    def last_contact_label(self) -> str:
+        """The latest contact attempt's outcome, as annotated by warning_list ("" when none)."""
+        outcome = getattr(self, "last_contact_outcome", None)
+        return str(ContactOutcome(outcome).label) if outcome else ""
+
+
+class ContactOutcome(models.TextChoices):
+    PHONED = "phoned", "已电话联系"
+    VISITED = "visited", "已上门"
+    UNREACHED = "unreached", "未联系上"
+
+
+# The outcomes in which the household was reached (the 48-hour duty: 与农户取得联系).
+REACHED = (ContactOutcome.PHONED, ContactOutcome.VISITED)
+
+
+class WarningContact(models.Model):
+    """One attempt to contact the household of a warning (联系记录): the 48-hour duty is to reach it, by
+    phone or at home. Attempts are only added (never edited from a page); their history is kept."""
+
+    warning = models.ForeignKey(RiskWarning, verbose_name="预警线索", on_delete=models.CASCADE, related_name="contacts")
+    outcome = models.CharField("联系情况", max_length=16, choices=ContactOutcome.choices)
+    contacted_at = models.DateTimeField("联系时间")
+    contacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="联系人", on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField("情况说明", blank=True)
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预警联系记录"
+        ordering = ["-contacted_at", "-id"]
+        indexes = [models.Index(fields=["warning", "contacted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} {self.contacted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reached(self) -> bool:
+        return self.outcome in REACHED
+
 
 # --------------------------------------------------------------------------- scheduled jobs (SPEC §6)
 

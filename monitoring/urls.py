@@ -20,7 +20,9 @@ urlpatterns: list = [
     path("uploads/samples/<str:name>", upload_views.upload_sample, name="upload_sample"),
     # warnings (预警线索) — monitoring.warning_views
     path("warnings/", warning_views.warning_list_page, name="warnings"),
+    path("warnings/search/", warning_views.warning_search, name="warning_search"),
     path("warnings/<int:pk>/", warning_views.warning_detail, name="warning"),
+    path("warnings/<int:pk>/contacts/", warning_views.warning_contact, name="warning_contact"),
     path("warnings/<int:pk>/include/", warning_views.warning_include, name="warning_include"),
     path("warnings/<int:pk>/exclude/", warning_views.warning_exclude, name="warning_exclude"),
     path("warnings/<int:pk>/attach/", warning_views.warning_attach, name="warning_attach"),

@@ -6,7 +6,9 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from fpr.roles import Department
-from monitoring.models import CaseType, RiskCategory, RiskColour, WarningStatus
+from fpr.search import MAX_WORDS
+from households.forms import search_input
+from monitoring.models import CaseType, ContactOutcome, RiskCategory, RiskColour, WarningStatus
 
 ALL = "all"
 
@@ -20,6 +22,7 @@ class WarningFilterForm(forms.Form):
         validators=[RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", "请按“年-月”填写，如 2026-11。")],
         widget=forms.TextInput(attrs={"placeholder": "如 2026-11", "inputmode": "numeric", "pattern": r"\d{4}-\d{2}"}),
     )
+    q = forms.CharField(label="查找", required=False, max_length=MAX_WORDS, widget=search_input())
 
     def filters(self) -> dict:
         """Filters for monitoring.warning_selectors.warning_list; an invalid form shows the open queue."""
@@ -29,11 +32,12 @@ class WarningFilterForm(forms.Form):
             "status": None if status == ALL else status,
             "department": data.get("department") or None,
             "period": data.get("period") or None,
+            "search": data.get("q") or None,
         }
 
     @property
     def is_filtered(self) -> bool:
-        return self.is_bound and any(self.data.get(name) for name in ("status", "department", "period"))
+        return self.is_bound and any(self.data.get(name) for name in ("status", "department", "period", "q"))
 
 
 class WarningIncludeForm(forms.Form):
@@ -75,3 +79,24 @@ class WarningAttachForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="attach", **kwargs)
+
+
+class WarningContactForm(forms.Form):
+    """联系记录: one attempt to reach the household. The time defaults to now (the service's)."""
+
+    outcome = forms.ChoiceField(label="联系情况", choices=ContactOutcome.choices, widget=forms.RadioSelect)
+    contacted_at = forms.DateTimeField(
+        label="联系时间（不填为现在）",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    note = forms.CharField(
+        label="情况说明",
+        required=False,  # required by the service when not reached, in its own words
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "如：户主本人接听，称已住院治疗，约定明天上门。"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="contact", **kwargs)

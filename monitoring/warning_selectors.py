@@ -7,13 +7,15 @@ import json
 import re
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from fpr import clock
-from fpr.sensitive import mask_text
+from fpr.sensitive import Kind, mask, mask_text, shown_in_full
 from households.id_numbers import mask_id_number
+from households.selectors import household_search, search_area
 from monitoring.departments import ID
-from monitoring.models import MonitoringCase, RiskWarning, WarningStatus
+from monitoring.models import ContactOutcome, MonitoringCase, RiskWarning, WarningContact, WarningStatus
 
 # Anything shaped like a resident ID number in a department's row is masked, whatever its column.
 _ID_SHAPE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
@@ -27,10 +29,23 @@ def warning_list(
     department: str | None = None,
     period: str | None = None,
     overdue: bool | None = None,
+    search: str | None = None,
 ) -> QuerySet[RiskWarning]:
     """The warnings of the user's subtree, earliest deadline first (so the overdue ones lead).
-    `status=None` means every status."""
-    warnings = RiskWarning.objects.for_user(user).select_related("member", "household", "village")
+    `status=None` means every status. `search` finds the household (name, 户编号, ID number or its last
+    digits: households.selectors.household_search)."""
+    latest = WarningContact.objects.filter(warning=OuterRef("pk")).order_by("-contacted_at", "-id")
+    warnings = (
+        RiskWarning.objects.for_user(user)
+        .select_related("member", "household", "village")
+        # The latest contact attempt, for the queue's 联系情况 column: part of the list's one query.
+        .annotate(
+            last_contact_outcome=Subquery(latest.values("outcome")[:1]),
+            last_contact_at=Subquery(latest.values("contacted_at")[:1]),
+        )
+    )
+    if (matching := household_search(search, area=search_area(user))) is not None:
+        warnings = warnings.filter(household_id__in=matching)
     if status:
         warnings = warnings.filter(status=status)
     if department:
@@ -120,6 +135,21 @@ def source_summary(warning: RiskWarning) -> str:
     return "、".join(facts)
 
 
+# --------------------------------------------------------------------------- contacting the household
+
+
+def household_phone(*, user, warning: RiskWarning) -> str:
+    """The household's phone as `user` may see it (fpr.sensitive: in full for the village cadre, who must
+    call; `138****5678` for everyone else)."""
+    phone = warning.household.phone
+    return phone if shown_in_full(Kind.PHONE, user=user) else mask(Kind.PHONE, phone)
+
+
+def warning_contacts(*, warning: RiskWarning) -> list[WarningContact]:
+    """The attempts to contact the household, latest first."""
+    return list(warning.contacts.select_related("contacted_by").order_by("-contacted_at", "-id"))
+
+
 @dataclass
 class WarningChange:
     when: dt.datetime
@@ -130,8 +160,9 @@ class WarningChange:
 
 
 def warning_history(*, warning: RiskWarning) -> list[WarningChange]:
-    """Who raised the warning and who verified it, newest first (django-simple-history records, diffed in
-    memory: a warning has a handful)."""
+    """Who raised the warning, who contacted the household and who verified it, newest first
+    (django-simple-history records of the warning and of its contact attempts, diffed in memory: a
+    warning has a handful)."""
     records = list(warning.history.select_related("history_user").order_by("history_date", "history_id"))
     entries, previous = [], None
     for record in records:
@@ -147,7 +178,41 @@ def warning_history(*, warning: RiskWarning) -> list[WarningChange]:
                 subject = record.history_change_reason or "核实预警线索"
                 entries.append(WarningChange(record.history_date, who, action, subject, changes))
         previous = record
+    entries += _contact_changes(warning)
+    entries.sort(key=lambda entry: entry.when)
     return entries[::-1]
+
+
+_CONTACT_FIELDS = ("outcome", "contacted_at", "note")
+
+
+def _contact_changes(warning: RiskWarning) -> list[WarningChange]:
+    records = WarningContact.history.filter(warning_id=warning.pk).select_related("history_user")
+    entries, previous = [], {}
+    for record in records.order_by("history_date", "history_id"):
+        who = str(record.history_user) if record.history_user else "系统"
+        action = {"+": "新增", "-": "删除"}.get(record.history_type, "修改")
+        subject = record.history_change_reason or "联系农户"
+        before = previous.get(record.id)
+        changes = []
+        for name in _CONTACT_FIELDS:
+            field = WarningContact._meta.get_field(name)
+            old, new = (getattr(before, name) if before else None), getattr(record, name)
+            if old != new:
+                changes.append((str(field.verbose_name), _contact_value(name, old), _contact_value(name, new)))
+        entries.append(WarningChange(record.history_date, who, action, subject, changes))
+        previous[record.id] = record
+    return entries
+
+
+def _contact_value(name: str, value) -> str:
+    if value in (None, ""):
+        return "（空）"
+    if name == "outcome":
+        return str(ContactOutcome(value).label)
+    if isinstance(value, dt.datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    return str(value)
 
 
 def _change(warning: RiskWarning, name: str, previous, record) -> tuple[str, str, str] | None:

@@ -13,21 +13,32 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
 from fpr.keyset import keyset_page
 from fpr.roles import CASE_READERS, Role
+from fpr.search import search_query, search_view
+from fpr.sensitive import Kind, shown_in_full
 from households.forms import apply_service_errors
 from households.models import PovertyStatus
 from monitoring import warnings as services
 from monitoring.models import CaseType, RiskWarning, WarningStatus
-from monitoring.warning_forms import WarningAttachForm, WarningExcludeForm, WarningFilterForm, WarningIncludeForm
+from monitoring.warning_forms import (
+    WarningAttachForm,
+    WarningContactForm,
+    WarningExcludeForm,
+    WarningFilterForm,
+    WarningIncludeForm,
+)
 from monitoring.warning_selectors import (
+    household_phone,
     open_case_of,
     source_rows,
     source_summary,
+    warning_contacts,
     warning_deadline,
     warning_get,
     warning_history,
@@ -54,7 +65,8 @@ def _scoped_warning(request, pk: int) -> RiskWarning:
 def warning_list_page(request):
     """Open warnings of the user's area, earliest deadline first: the overdue ones lead, marked red."""
     _ensure_reader(request.user)
-    form = WarningFilterForm(request.GET or None)
+    query = search_query(request)  # the words of a posted search come back from the session
+    form = WarningFilterForm(query or None)
     filters = form.filters()
     page = keyset_page(request, warning_list(user=request.user, **filters), field="due_at", descending=False)
     now = clock.now()
@@ -69,11 +81,16 @@ def warning_list_page(request):
         "totals": totals,
         "status": filters["status"],
         "is_filtered": form.is_filtered,
+        "search_url": reverse("monitoring:warning_search"),
         "show_village": len(request.user.jurisdiction_prefix or "") < 12,
         # Masked for everyone: full numbers are seen on the household page, on request, and logged.
         "show_sensitive": False,
     }
     return render(request, "monitoring/warning_list.html", context)
+
+
+# The list's search form posts here: the words (a name, an ID number) never go into a URL.
+warning_search = search_view("monitoring:warnings", keep=("status", "department", "period"))
 
 
 # --------------------------------------------------------------------------- one warning
@@ -130,6 +147,11 @@ def _detail_page(request, warning: RiskWarning, *, bound: dict | None = None):
         "include_form": bound.get("include") or WarningIncludeForm(initial=_include_initial(warning)),
         "exclude_form": bound.get("exclude") or WarningExcludeForm(),
         "attach_form": bound.get("attach") or WarningAttachForm(),
+        "contact_form": bound.get("contact") or WarningContactForm(),
+        "contacts": warning_contacts(warning=warning),
+        # The cadre who must call sees the number in full; the others masked (fpr.sensitive).
+        "phone": household_phone(user=user, warning=warning),
+        "phone_in_full": shown_in_full(Kind.PHONE, user=user),
         "posted": next(iter(bound), ""),
         "history": warning_history(warning=warning),
     }
@@ -207,5 +229,22 @@ def warning_attach(request, pk: int):
         key="attach",
         form_class=WarningAttachForm,
         act=lambda warning, data: services.warning_attach(user=request.user, warning=warning, **data),
+        done=done,
+    )
+
+
+@login_required
+@require_POST
+def warning_contact(request, pk: int):
+    def done(contact):
+        messages.success(request, f"已记录联系情况：{contact.get_outcome_display()}。")
+        return redirect("monitoring:warning", pk=pk)
+
+    return _act(
+        request,
+        pk,
+        key="contact",
+        form_class=WarningContactForm,
+        act=lambda warning, data: services.warning_contact_record(user=request.user, warning=warning, **data),
         done=done,
     )

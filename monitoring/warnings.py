@@ -1,4 +1,5 @@
-"""Verifying a warning (预警线索核实, SPEC §5): the village includes it (纳入: opens an application with the
+"""Verifying a warning (预警线索核实, SPEC §5): the village first contacts the household within 48 hours
+(联系记录: 已电话联系 / 已上门 / 未联系上, each attempt kept), then includes it (纳入: opens an application with the
 channel 部门筛查预警), does not include it (不纳入, with a reason), or — when the household already has a
 case in process or under monitoring — attaches it to that case (并入在办案件).
 
@@ -6,13 +7,15 @@ Warnings are raised in bulk by monitoring.comparison, never here. Each action lo
 checks it is still open, so of two cadres acting at once the second is told "已被他人处理".
 """
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
 from fpr.roles import Role
-from monitoring.models import Channel, MonitoringCase, RiskWarning, WarningStatus
+from monitoring.models import Channel, ContactOutcome, MonitoringCase, RiskWarning, WarningContact, WarningStatus
 from monitoring.services import case_create
 
 
@@ -51,6 +54,36 @@ def _handled(warning: RiskWarning, *, user, status: str, reason: str = "", case:
     warning._change_reason = f"核实：{WarningStatus(status).label}"  # the history entry's title
     warning.save()
     return warning
+
+
+@transaction.atomic
+def warning_contact_record(
+    *,
+    user,
+    warning: RiskWarning,
+    outcome: str,
+    contacted_at: dt.datetime | None = None,
+    note: str = "",
+) -> WarningContact:
+    """联系记录: one attempt to reach the household (by phone, at home, or not reached), by whom and when.
+    Only while the warning is open: the lock makes an attempt and a verification by another cadre
+    serialise, so an attempt is never added to a warning verified meanwhile."""
+    warning = _lock_open(user=user, warning=warning)
+    if outcome not in ContactOutcome.values:
+        raise ApplicationError("请选择联系情况（已电话联系、已上门或未联系上）。", field="outcome")
+    now = clock.now()
+    contacted_at = contacted_at or now
+    if contacted_at > now + dt.timedelta(minutes=5):  # a little slack for the phone's clock
+        raise ApplicationError("联系时间不能晚于现在。", field="contacted_at")
+    if contacted_at < warning.raised_at - dt.timedelta(days=1):
+        raise ApplicationError("联系时间早于预警线索推送时间，请核对。", field="contacted_at")
+    note = (note or "").strip()
+    if outcome == ContactOutcome.UNREACHED and not note:
+        raise ApplicationError("未联系上时请说明情况（如：电话无人接听，已请村民小组长转告）。", field="note")
+    contact = WarningContact(warning=warning, outcome=outcome, contacted_at=contacted_at, contacted_by=user, note=note)
+    contact._change_reason = f"联系农户：{contact.get_outcome_display()}"
+    contact.save()
+    return contact
 
 
 @transaction.atomic

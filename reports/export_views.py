@@ -20,7 +20,7 @@ from households.models import Division
 from monitoring.models import MonitoringCase
 from reports.exports import export_requeue_stalled, export_start
 from reports.forms import LedgerFilterForm, QuarterlyForm
-from reports.ledger import describe_filters
+from reports.ledger import describe_filters, export_filter_chips
 from reports.models import Export, ExportKind, ExportStatus
 
 
@@ -41,8 +41,10 @@ def export_list(request):
     kind = request.GET.get("kind", "")
     if kind in ExportKind.values:
         exports = exports.filter(kind=kind)
+    page = keyset_page(request, exports, field="created_at", descending=True)
+    export_filter_chips(page["rows"])  # "乡镇：羊场镇", not "township=520521100000"
     context = {
-        "page": keyset_page(request, exports, field="created_at", descending=True),
+        "page": page,
         "kinds": ExportKind.choices,
         "kind": kind,
         "keep_days": settings.FPR_EXPORT_KEEP_DAYS,

@@ -31,6 +31,8 @@ class LedgerFilterForm(CaseFilterForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, stages=Stage.values, **kwargs)
+        # The case list's search words (often an ID number) would be kept in the export log: not here.
+        del self.fields["q"]
         if not user.has_perm("households.view_sensitive"):
             del self.fields["full_ids"]
         self.fields["village"].label = "乡镇/村"
@@ -54,6 +56,20 @@ class LedgerFilterForm(CaseFilterForm):
         return {name: value for name, value in filters.items() if value}
 
 
+REPORTING_DAYS = 5  # the quarterly form is reported by the 5th after the quarter
+
+
+def default_quarter(today) -> tuple[int, int]:
+    """The quarter the 风险评估表 is offered for: the current one (whose monitoring objects are the
+    ones in the registry now), except during the first 5 days of a quarter — the reporting window —
+    when the quarter just ended is the one being reported."""
+    quarter = (today.month - 1) // 3 + 1
+    first_month = 3 * (quarter - 1) + 1
+    if today.month == first_month and today.day <= REPORTING_DAYS:
+        return (today.year - 1, 4) if quarter == 1 else (today.year, quarter - 1)
+    return today.year, quarter
+
+
 class QuarterlyForm(forms.Form):
     township = forms.ChoiceField(label="乡镇")
     year = forms.IntegerField(label="年度", min_value=2015, max_value=2100)
@@ -64,8 +80,4 @@ class QuarterlyForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["township"].choices = _division_choices(user, Level.TOWNSHIP)
-        today = clock.today()
-        # The form is due by the 5th after a quarter: offer the quarter just ended.
-        last = (today.month - 1) // 3 or 4
-        self.fields["year"].initial = today.year - 1 if last == 4 else today.year
-        self.fields["quarter"].initial = last
+        self.fields["year"].initial, self.fields["quarter"].initial = default_quarter(clock.today())

@@ -137,6 +137,59 @@ def describe_filters(filters: dict) -> str:
     return "；".join(parts) or "全部"
 
 
+# Keys of the export log's filters (every kind of export) in words.
+EXPORT_FILTER_LABELS = {
+    **FILTER_LABELS,
+    "case": "案件",
+    "household": "户编号",
+    "township": "乡镇",
+    "division": "区划",
+    "period": "期间",
+    "year": "年度",
+    "quarter": "季度",
+}
+_DIVISION_KEYS = ("village", "township", "division")
+
+
+def export_filter_chips(exports) -> None:
+    """Give each export of a page its filters in words (`export.filter_chips`): "乡镇：羊场镇", "案件：
+    5205211000010001 的监测案件（#39）", "季度：第3季度" — never the raw keys and codes. Three queries for
+    the whole page (divisions, cases, risk categories named in it), whatever its size."""
+    exports = list(exports)
+    filters = [export.filters or {} for export in exports]
+    codes = {str(f[key]) for f in filters for key in _DIVISION_KEYS if f.get(key)}
+    case_ids = {int(f["case"]) for f in filters if str(f.get("case", "")).isdigit()}
+    risks = {f["risk"] for f in filters if f.get("risk")}
+    divisions = dict(Division.objects.filter(pk__in=codes).values_list("code", "name")) if codes else {}
+    cases = (
+        dict(MonitoringCase.objects.filter(pk__in=case_ids).values_list("pk", "household__number")) if case_ids else {}
+    )
+    names = {
+        "case_type": _TYPES,
+        "stage": _STAGES,
+        "colour": _COLOURS,
+        "risk": dict(RiskCategory.objects.filter(code__in=risks).values_list("code", "name")) if risks else {},
+    }
+    for export, values in zip(exports, filters, strict=True):
+        chips = []
+        for key, value in values.items():
+            if value in (None, ""):
+                continue
+            if key in _DIVISION_KEYS:
+                text = divisions.get(str(value), str(value))
+            elif key == "case":
+                number = cases.get(int(value)) if str(value).isdigit() else None
+                text = f"{number} 的监测案件（#{value}）" if number else f"#{value}"
+            elif key == "quarter":
+                text = f"第{value}季度"
+            elif key == "year":
+                text = f"{value}年"
+            else:
+                text = str(names.get(key, {}).get(value, value))
+            chips.append(f"{EXPORT_FILTER_LABELS.get(key, key)}：{text}")
+        export.filter_chips = chips
+
+
 def ledger_rows(*, user, filters: dict, unmasked: bool, chunk: int = CHUNK) -> Iterator[tuple]:
     """The ledger's rows in order (township, village, household number), one tuple per case, in the
     order of COLUMNS without 序号. Streamed: a server-side cursor over the cases and, per chunk, one

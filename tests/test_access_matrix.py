@@ -129,6 +129,9 @@ page(
 # Cases. The case of village A is under monitoring: the village's record pages show it read-only.
 page("cases:list", ok=200, readers=EVERYONE)
 page("cases:queue", ok=200, readers=EVERYONE)
+# The lists' searches post their words (an ID number) and are sent back to the list with a token.
+post_only("cases:search", data={"q": "张三"}, outsider=302, department=302)
+post_only("cases:queue_search", data={"q": "1234"}, outsider=302, department=302)
 # Bulk approval is for reviewers: a village cadre or department officer has no bulk transition at all.
 post_only("cases:bulk", data={"transition": "township_approve", "cases": ["case"]}, outsider=403, department=403)
 page("cases:bulk_job", {"job_id": "bulk_job"}, ok=200, readers=["township_reviewer"])
@@ -185,6 +188,8 @@ post_only(
     data={"case_type": "marginal", "description": "越权"},
     department=403,
 )
+post_only("monitoring:warning_search", data={"q": "张三"}, outsider=302, department=302)
+post_only("monitoring:warning_contact", {"pk": "warning"}, data={"outcome": "phoned"}, department=403)
 post_only("monitoring:warning_exclude", {"pk": "warning"}, data={"reason": "越权核实"}, department=403)
 post_only("monitoring:warning_attach", {"pk": "warning"}, data={"note": "越权"}, department=403)
 page("monitoring:todos", ok=200, readers=STAFF + ["cadre_b"], denied=403)

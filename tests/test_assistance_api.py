@@ -142,6 +142,12 @@ def test_plan_is_created_adjusted_and_versioned(api, case_a, walker, cadre_a, to
     assert api(township_reviewer).get(case_url(case_a, "plan/")).json()["version"] == 2
 
 
+def test_the_api_refuses_a_pairing_cadre_who_cannot_help_this_village(api, case_a, walker, cadre_a, administrator):
+    walker.to_monitoring(case_a)
+    refused = api(cadre_a).post(case_url(case_a, "plan/"), plan_payload(pairing_cadre=administrator.pk), format="json")
+    assert refused.status_code == 400 and "pairing_cadre" in refused.json()
+
+
 def test_plan_waits_for_county_approval(api, case_a, cadre_a):
     response = api(cadre_a).post(case_url(case_a, "plan/"), plan_payload(pairing_cadre=cadre_a.pk), format="json")
 

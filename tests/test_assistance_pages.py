@@ -199,6 +199,53 @@ def test_plan_is_created_through_the_page(client, monitoring_case, cadre_a):
     assert plan.version == 1 and plan.cadre_display == "刘帮扶（县农业农村局）"
 
 
+def test_the_pairing_cadre_list_offers_only_cadres_who_can_help_this_village(
+    client,
+    monitoring_case,
+    cadre_a,
+    cadre_b,
+    township_reviewer,
+    county_reviewer,
+    administrator,
+    department_officer,
+    divisions,
+):
+    other_township = make_user("t2", divisions["520521101000"], Role.TOWNSHIP_REVIEWER, full_name="冯外镇")
+    retired = make_user("old", divisions["520521100001"], Role.VILLAGE_CADRE, full_name="退休干部", is_active=False)
+    client.force_login(cadre_a)
+    page = client.get(plan_url(monitoring_case, "plan")).content.decode()
+    select = page.split('name="pairing_cadre"', 1)[1].split("</select>", 1)[0]
+    offered = {user.pk for user in (cadre_a, township_reviewer, county_reviewer) if f'value="{user.pk}"' in select}
+    assert offered == {cadre_a.pk, township_reviewer.pk, county_reviewer.pk}
+    for user in (cadre_b, administrator, department_officer, other_township, retired):
+        assert f'value="{user.pk}"' not in select, user  # another village, no assistance role, elsewhere, inactive
+    data = {"situation": "两口之家", "risk_analysis": "因病", "needs": "就业", "pairing_cadre_name": ""}
+    response = client.post(plan_url(monitoring_case, "plan_create"), {**data, "pairing_cadre": administrator.pk})
+    assert response.status_code == 200 and "pairing_cadre" in response.context["plan_form"].errors
+    assert not AssistancePlan.objects.filter(case=monitoring_case).exists()
+
+
+def test_the_plan_services_refuse_a_pairing_cadre_who_cannot_help_this_village(
+    monitoring_case, cadre_a, cadre_b, township_reviewer, department_officer
+):
+    from django.core.exceptions import ValidationError
+
+    from assistance.services import plan_adjust
+
+    for wrong in (cadre_b, department_officer):
+        with pytest.raises(ValidationError, match="不能担任该户的结对帮扶干部"):
+            plan_create(
+                user=cadre_a, case=monitoring_case, situation="x", risk_analysis="x", needs="x", pairing_cadre=wrong
+            )
+    plan = plan_create(
+        user=cadre_a, case=monitoring_case, situation="x", risk_analysis="x", needs="x", pairing_cadre=township_reviewer
+    )
+    with pytest.raises(ValidationError, match="不能担任该户的结对帮扶干部"):
+        plan_adjust(user=cadre_a, plan=plan, reason="换人", pairing_cadre=cadre_b)
+    plan = plan_adjust(user=cadre_a, plan=plan, reason="补充需求", needs="就业和医疗")  # the cadre unchanged
+    assert plan.pairing_cadre == township_reviewer and plan.version == 2
+
+
 def test_adjusting_a_plan_needs_a_reason_and_bumps_the_version(client, plan_without_measures, cadre_a):
     case = plan_without_measures.case
     client.force_login(cadre_a)

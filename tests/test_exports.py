@@ -442,12 +442,76 @@ def test_every_export_is_logged_and_listed_for_the_administrator(data, administr
         (ExportKind.APPROVAL_FORM, "admin_user", {"case": case.pk, "household": case.household.number}, village_a.code),
     ]
     page = client.get("/reports/exports/").content.decode()
-    assert page.count('<td data-label="导出内容">') == 2 and "case_type=marginal" in page
+    assert page.count('<td data-label="导出内容">') == 2 and "类型：边缘易致贫户" in page
     assert '<td data-label="导出内容">识别审批表</td>' in page
     # A cadre sees only their own exports.
     client.force_login(cadre_a)
     page = client.get("/reports/exports/").content.decode()
     assert page.count('<td data-label="导出内容">') == 1 and '<td data-label="导出内容">监测对象台账</td>' in page
+
+
+def test_the_export_log_names_the_case_the_township_and_the_quarter_not_their_keys(
+    data, administrator, township_reviewer, client
+):
+    case = data["monitored"]
+    download(client, administrator, f"/reports/cases/{case.pk}/forms/approval/")
+    download(client, administrator, "/reports/quarterly/?township=520521100000&year=2026&quarter=4")
+    client.force_login(administrator)
+    page = client.get("/reports/exports/").content.decode()
+    assert f"案件：{case.household.number} 的监测案件（#{case.pk}）" in page
+    assert "乡镇：羊场镇" in page and "季度：第4季度" in page and "年度：2026年" in page
+    assert f"case={case.pk}" not in page and "township=520521100000" not in page
+
+
+def test_the_export_log_costs_the_same_queries_for_1_or_6_exports(data, administrator, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = data["monitored"]
+    download(client, administrator, f"/reports/cases/{case.pk}/forms/approval/")
+    client.get("/reports/exports/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/reports/exports/")
+    for quarter in (1, 2, 3, 4):
+        download(client, administrator, f"/reports/quarterly/?township=520521100000&year=2026&quarter={quarter}")
+    download(client, administrator, f"/reports/cases/{data['injected'].pk}/forms/collection/")
+    with CaptureQueriesContext(connection) as six:
+        client.get("/reports/exports/")
+    assert len(six) == len(one) + 1  # the divisions named, once: the cases were already looked up
+
+
+def test_the_ledger_page_offers_full_ids_once_and_no_search_box(data, administrator, client):
+    client.force_login(administrator)
+    page = client.get("/reports/ledger/").content.decode()
+    assert page.count("导出完整身份证号") == 1 and page.count('name="full_ids"') == 1
+    assert 'name="q"' not in page.split('id="ledger-form"', 1)[1].split("</form>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (dt.date(2026, 12, 4), (2026, 4)),  # inside a quarter: its own monitoring objects
+        (dt.date(2026, 11, 23), (2026, 4)),
+        (dt.date(2026, 10, 5), (2026, 3)),  # the reporting window: due by the 5th after the quarter
+        (dt.date(2026, 10, 6), (2026, 4)),
+        (dt.date(2027, 1, 3), (2026, 4)),
+        (dt.date(2026, 4, 1), (2026, 1)),
+    ],
+)
+def test_the_quarterly_form_defaults_to_the_current_quarter_except_in_the_reporting_window(today, expected):
+    from reports.forms import default_quarter
+
+    assert default_quarter(today) == expected
+
+
+def test_the_ledger_page_offers_the_quarter_that_holds_this_quarters_monitoring_objects(
+    data, township_reviewer, client
+):
+    client.force_login(township_reviewer)
+    form = client.get("/reports/ledger/").content.decode().split('id="quarterly-form"', 1)[1]
+    assert 'name="year" value="2026"' in form and '<option value="4" selected>' in form
+    sheet = download(client, township_reviewer, "/reports/quarterly/?township=520521100000&year=2026&quarter=4")
+    assert sheet.cell(row=5, column=3).value == data["monitored"].household.number  # not "共0户"
 
 
 def test_case_page_offers_the_forms_and_case_list_carries_its_filters_to_the_ledger(data, cadre_a, client):

@@ -551,3 +551,112 @@ def test_api_list_costs_the_same_queries_for_3_or_30(raise_warnings, make_househ
     assert shown == 3 and few <= 3
     raise_warnings([medical_row(member) for member in members[3:]], period="2026-10")
     assert queries() == (few, 30)
+
+
+# --------------------------------------------------------------------------- contacting the household (联系记录)
+
+PHONE = "13812345678"
+
+
+@pytest.fixture
+def phoned_household(household_a, cadre_a):
+    from households.services import household_update
+
+    return household_update(user=cadre_a, household=household_a, data={"phone": PHONE})
+
+
+def test_contact_attempts_are_recorded_by_whom_and_when_and_kept_in_the_history(
+    _clock, phoned_household, warning_a, cadre_a
+):
+    from monitoring.models import ContactOutcome
+
+    _clock.shift(dt.timedelta(hours=3))
+    first = services.warning_contact_record(
+        user=cadre_a, warning=warning_a, outcome=ContactOutcome.UNREACHED, note="电话无人接听"
+    )
+    assert (first.contacted_by, first.contacted_at) == (cadre_a, RAISED + dt.timedelta(hours=3))
+    earlier = RAISED + dt.timedelta(hours=5)
+    _clock.shift(dt.timedelta(hours=3))
+    services.warning_contact_record(
+        user=cadre_a, warning=warning_a, outcome=ContactOutcome.VISITED, contacted_at=earlier, note="已上门，户主住院"
+    )
+    assert [c.outcome for c in warning_a.contacts.all()] == ["visited", "unreached"]  # latest first
+    assert warning_a.contacts.first().history.count() == 1  # django-simple-history
+    page = client_for(cadre_a).get(reverse("monitoring:warning", args=[warning_a.pk])).content.decode()
+    contacts = page.split('id="contact"', 1)[1].split("</section>", 1)[0]
+    assert "已上门" in contacts and "未联系上" in contacts and "电话无人接听" in contacts and "王村干" in contacts
+    assert contacts.index("已上门") < contacts.index("未联系上")
+    history = page.split('id="history"', 1)[1]
+    assert "联系农户：已上门" in history and "联系农户：未联系上" in history
+
+
+def test_a_contact_not_reached_needs_a_note_and_no_time_in_the_future(warning_a, cadre_a):
+    with pytest.raises(ApplicationError, match="未联系上时请说明情况"):
+        services.warning_contact_record(user=cadre_a, warning=warning_a, outcome="unreached")
+    with pytest.raises(ApplicationError, match="不能晚于现在"):
+        services.warning_contact_record(
+            user=cadre_a, warning=warning_a, outcome="phoned", contacted_at=RAISED + dt.timedelta(hours=2)
+        )
+    response = client_for(cadre_a).post(
+        reverse("monitoring:warning_contact", args=[warning_a.pk]), {"contact-outcome": "unreached"}
+    )
+    assert response.status_code == 200 and "未联系上时请说明情况" in response.content.decode()
+    assert not warning_a.contacts.exists()
+
+
+def test_contacts_are_recorded_only_by_the_village_and_only_while_open(
+    warning_a, cadre_a, cadre_b, township_reviewer, department_officer
+):
+    with pytest.raises(PermissionDenied):
+        services.warning_contact_record(user=township_reviewer, warning=warning_a, outcome="phoned")
+    url = reverse("monitoring:warning_contact", args=[warning_a.pk])
+    assert client_for(cadre_b).post(url, {"contact-outcome": "phoned"}).status_code == 404
+    assert client_for(department_officer).post(url, {"contact-outcome": "phoned"}).status_code == 403
+    services.warning_exclude(user=cadre_a, warning=warning_a, reason="已联系，费用已报销")
+    with pytest.raises(ConflictError):
+        services.warning_contact_record(user=cadre_a, warning=warning_a, outcome="phoned")
+    assert not warning_a.contacts.exists()
+
+
+def test_the_cadre_who_must_call_sees_the_phone_and_the_reviewer_sees_it_masked(
+    phoned_household, warning_a, cadre_a, township_reviewer
+):
+    url = reverse("monitoring:warning", args=[warning_a.pk])
+    cadre_page = client_for(cadre_a).get(url).content.decode()
+    assert f'href="tel:{PHONE}"' in cadre_page
+    reviewer_page = client_for(township_reviewer).get(url).content.decode()
+    assert PHONE not in reviewer_page and "138****5678" in reviewer_page
+    assert 'id="action-contact"' not in reviewer_page  # the reviewer does not call
+    assert api_for(cadre_a).get(f"{API}{warning_a.pk}/").json()["household_phone"] == PHONE
+    assert api_for(township_reviewer).get(f"{API}{warning_a.pk}/").json()["household_phone"] == "138****5678"
+
+
+def test_the_queue_shows_the_latest_contact_at_the_same_query_count(
+    _clock, raise_warnings, household_a, make_household, cadre_a, village_a
+):
+    others = [make_household(user=cadre_a, village=village_a, members=[member_data(f"周{n}")]) for n in range(3)]
+    warnings = raise_warnings([medical_row(head(h)) for h in [household_a, *others]])
+    client = client_for(cadre_a)
+    client.get(QUEUE)
+    with CaptureQueriesContext(connection) as before:
+        client.get(QUEUE)
+    for warning in warnings:
+        services.warning_contact_record(user=cadre_a, warning=warning, outcome="phoned")
+    with CaptureQueriesContext(connection) as after:
+        page = client.get(QUEUE).content.decode()
+    assert len(after) == len(before)
+    assert page.count("已电话联系") == 4
+
+
+def test_api_records_a_contact_and_returns_the_attempts(warning_a, cadre_a, cadre_b):
+    response = api_for(cadre_a).post(f"{API}{warning_a.pk}/contacts/", {"outcome": "phoned", "note": "户主接听"})
+    assert response.status_code == 201, response.content
+    (contact,) = response.json()["contacts"]
+    assert (contact["outcome_display"], contact["contacted_by_name"], contact["note"]) == (
+        "已电话联系",
+        "王村干",
+        "户主接听",
+    )
+    refused = api_for(cadre_a).post(f"{API}{warning_a.pk}/contacts/", {"outcome": "unreached"})
+    assert refused.status_code == 400 and "未联系上时请说明情况" in refused.json()["detail"]
+    assert api_for(cadre_b).post(f"{API}{warning_a.pk}/contacts/", {"outcome": "phoned"}).status_code == 404

@@ -15,10 +15,11 @@ class CaseFilter(filters.FilterSet):
     case_type = filters.ChoiceFilter(choices=CaseType.choices, label="监测对象类型")
     risk = filters.CharFilter(label="风险类型代码")
     queue = filters.BooleanFilter(label="只看我的待办（等待最久的在前）")
+    search = filters.CharFilter(label="成员姓名、户编号、完整身份证号或其后4–6位")
 
     class Meta:
         model = MonitoringCase
-        fields = ("stage", "village", "case_type", "risk", "queue")
+        fields = ("stage", "village", "case_type", "risk", "queue", "search")
 
     def filter_queryset(self, queryset):
         params = self.form.cleaned_data
@@ -29,4 +30,5 @@ class CaseFilter(filters.FilterSet):
             case_type=params.get("case_type") or None,
             risk=params.get("risk") or None,
             stage=params.get("stage") or None,
+            search=params.get("search") or None,
         )

@@ -10,6 +10,8 @@ from django import forms
 from fpr.errors import ApplicationError
 from fpr.forms import MultipleFileField
 from fpr.periods import Period
+from fpr.search import MAX_WORDS
+from households.forms import search_input
 from monitoring.forms import SCAN_TYPES, date_input, scan_help
 from monitoring.models import CaseType, RiskCategory, Stage
 from workflow.elimination import ELIMINATION
@@ -115,6 +117,7 @@ class CaseFilterForm(forms.Form):
     case_type = forms.ChoiceField(label="类型", required=False, choices=[("", "全部"), *CaseType.choices])
     risk = forms.ChoiceField(label="风险", required=False)
     stage = forms.ChoiceField(label="环节", required=False)
+    q = forms.CharField(label="查找", required=False, max_length=MAX_WORDS, widget=search_input())
 
     def __init__(self, *args, villages=(), stages=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,7 +129,8 @@ class CaseFilterForm(forms.Form):
 
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
-        return {name: data.get(name) or None for name in ("village", "case_type", "risk", "stage")}
+        filters = {name: data.get(name) or None for name in ("village", "case_type", "risk", "stage")}
+        return {**filters, "search": data.get("q") or None}
 
 
 class CaseListFilterForm(CaseFilterForm):

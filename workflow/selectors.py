@@ -22,6 +22,7 @@ from fpr import clock
 from fpr.errors import ApplicationError
 from fpr.roles import Role
 from households.models import Division, Household, Member, Relationship
+from households.selectors import household_search, search_area
 from monitoring.models import (
     ELIMINATION_STAGES,
     IDENTIFICATION_STAGES,
@@ -80,6 +81,7 @@ def case_list(
     status: str | None = None,
     identified_in: tuple[dt.date, dt.date] | None = None,
     eliminated_in: tuple[dt.date, dt.date] | None = None,
+    search: str | None = None,
     page_rows: bool = False,
 ) -> QuerySet[MonitoringCase]:
     """Cases in the user's subtree, filtered, annotated so that a page of any size costs a fixed
@@ -87,7 +89,8 @@ def case_list(
     notice, the current notice's start and whether it may go to the township today.
 
     `status` is a key of STATUS_GROUPS; `identified_in` / `eliminated_in` are (first, last) days — the
-    statistics pages link here with them, so the list shows the cases behind a number.
+    statistics pages link here with them, so the list shows the cases behind a number. `search` finds the
+    person (name, 户编号, ID number or its last digits: households.selectors.household_search).
 
     `page_rows`: for the list pages, which show only the annotated values. The household number and
     village name are then read by subqueries, which PostgreSQL runs for the page's rows only, instead of
@@ -102,8 +105,11 @@ def case_list(
         cases = cases.filter(identified_on__range=identified_in)
     if eliminated_in:
         cases = cases.filter(eliminated_on__range=eliminated_in)
-    if village:
-        cases = cases.filter(village__code__startswith=_division_prefix(village))
+    area = _division_prefix(village) if village else None
+    if area:
+        cases = cases.filter(village__code__startswith=area)
+    if (matching := household_search(search, area=search_area(user, area))) is not None:
+        cases = cases.filter(household_id__in=matching)
     if case_type:
         cases = cases.filter(case_type=case_type)
     if risk:
@@ -153,12 +159,13 @@ def case_queue(
     case_type: str | None = None,
     risk: str | None = None,
     stage: str | None = None,
+    search: str | None = None,
 ) -> QuerySet[MonitoringCase]:
     """The user's own work queue: the open cases waiting on their role, longest waiting first."""
     stages = queue_stages(user)
     if stage:
         stages = tuple(s for s in stages if s == stage)
-    cases = case_list(user=user, village=village, case_type=case_type, risk=risk, page_rows=True)
+    cases = case_list(user=user, village=village, case_type=case_type, risk=risk, search=search, page_rows=True)
     return cases.filter(is_open=True, stage__in=stages).order_by("stage_entered_at", "pk")
 
 

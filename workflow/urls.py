@@ -11,7 +11,9 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.case_list_page, name="list"),
+    path("search/", views.case_list_search, name="search"),
     path("queue/", views.case_queue_page, name="queue"),
+    path("queue/search/", views.case_queue_search, name="queue_search"),
     path("queue/bulk/", views.bulk_fire, name="bulk"),
     path("bulk-jobs/<int:job_id>/", views.bulk_job_page, name="bulk_job"),
     path("apply/<int:household_pk>/", monitoring_views.case_create, name="create"),

@@ -23,6 +23,7 @@ from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
 from fpr.keyset import keyset_page
 from fpr.roles import Role
+from fpr.search import search_query, search_view
 from fpr.uploads import attachment_response
 from households.forms import apply_service_errors
 from households.selectors import villages_visible
@@ -427,7 +428,8 @@ def _villages(user) -> list[tuple[str, str, str]]:
 @login_required
 def case_queue_page(request):
     """The user's work queue, longest waiting first; reviewers tick cases and approve them in one go."""
-    form = CaseFilterForm(request.GET or None, villages=_villages(request.user), stages=queue_stages(request.user))
+    query = search_query(request)  # the words of a posted search come back from the session
+    form = CaseFilterForm(query or None, villages=_villages(request.user), stages=queue_stages(request.user))
     cases = case_queue(user=request.user, **form.filters())
     page = keyset_page(request, cases, field="stage_entered_at", descending=False)
     transitions = bulk_transitions(user=request.user)
@@ -437,6 +439,7 @@ def case_queue_page(request):
         "bulk_form": BulkForm(transitions=transitions) if transitions else None,
         "bulk_result": request.session.pop("bulk_result", None),
         "is_filtered": any(form.filters().values()),
+        "search_url": reverse("cases:queue_search"),
         "today": clock.today(),
     }
     return render(request, "workflow/queue.html", context)
@@ -494,12 +497,20 @@ def bulk_job_page(request, job_id: int):
 @login_required
 def case_list_page(request):
     """Every case in the user's jurisdiction (监测中、不予纳入 included), newest first."""
-    form = CaseListFilterForm(request.GET or None, villages=_villages(request.user), stages=Stage.values)
+    query = search_query(request)
+    form = CaseListFilterForm(query or None, villages=_villages(request.user), stages=Stage.values)
     cases = case_list(user=request.user, **form.filters(), page_rows=True)
     context = {
         "form": form,
         "page": keyset_page(request, cases, field="created_at", descending=True),
         "is_filtered": any(form.filters().values()),
+        "search_url": reverse("cases:search"),
         "can_apply": request.user.has_role(Role.VILLAGE_CADRE),
     }
     return render(request, "workflow/case_list.html", context)
+
+
+# The search forms of the two lists post here: the words (a name, an ID number) never go into a URL.
+_CASE_FILTERS = ("village", "case_type", "risk", "stage")
+case_list_search = search_view("cases:list", keep=(*_CASE_FILTERS, "status", "identified_in", "eliminated_in"))
+case_queue_search = search_view("cases:queue", keep=_CASE_FILTERS)
