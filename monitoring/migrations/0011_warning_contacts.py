@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0009_upload_table_layout"),
+        ("monitoring", "0010_upload_preview_and_column_mapping"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
