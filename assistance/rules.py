@@ -41,9 +41,14 @@ class Facts:
 
 @dataclass(frozen=True)
 class Rule:
+    """`name`: the policy's wording, negative for the seven ("…的不消"); `condition`: what must hold, said
+    positively, which the pages show with 符合/不符合; `source`: where the rule comes from."""
+
     code: str
     name: str
     check: Callable[[Facts], list[str]]
+    condition: str = ""
+    source: str = ""
 
 
 @dataclass
@@ -51,6 +56,8 @@ class RuleResult:
     code: str
     name: str
     findings: list[str]
+    condition: str = ""
+    source: str = ""
 
     @property
     def passed(self) -> bool:
@@ -193,17 +200,78 @@ def income_above_line(f: Facts) -> list[str]:
     return []
 
 
+SEVEN = "“七个不消”"
 RULES = (
-    Rule("guarantees", "三保障和饮水安全未稳定实现的不消", guarantees_secured),
-    Rule("stable_income", "没有稳定收入来源或大额刚性支出未稳定解决的不消", stable_income),
-    Rule("plan", "没有制定并实施“一户一策”帮扶计划的不消", plan_carried_out),
-    Rule("effect", "刚落实帮扶措施未见效果或效果不明显的不消", effect_evident),
-    Rule("labour", "整户不具备或丧失劳动能力的不消", household_has_labour),
-    Rule("hardship", "有大病重病患者等特殊困难人口的不消", no_special_hardship),
-    Rule("procedure", "没有完整履行“一看二算三核四评议五公示”程序的不消", procedure_complete),
-    Rule("measures", "没有录入帮扶措施的不消", measure_recorded),
-    Rule("income_line", "人均纯收入未高于当年监测范围的不消", income_above_line),
+    Rule(
+        "guarantees",
+        "三保障和饮水安全未稳定实现的不消",
+        guarantees_secured,
+        "“三保障”和饮水安全已稳定实现",
+        f"{SEVEN}之一",
+    ),
+    Rule(
+        "stable_income",
+        "没有稳定收入来源或大额刚性支出未稳定解决的不消",
+        stable_income,
+        "有稳定收入来源，大额刚性支出问题已稳定解决",
+        f"{SEVEN}之二",
+    ),
+    Rule(
+        "plan",
+        "没有制定并实施“一户一策”帮扶计划的不消",
+        plan_carried_out,
+        "已制定并实施“一户一策”帮扶计划",
+        f"{SEVEN}之三",
+    ),
+    Rule(
+        "effect",
+        "刚落实帮扶措施未见效果或效果不明显的不消",
+        effect_evident,
+        "帮扶措施已见到明显效果",
+        f"{SEVEN}之四",
+    ),
+    Rule("labour", "整户不具备或丧失劳动能力的不消", household_has_labour, "家庭有劳动能力", f"{SEVEN}之五"),
+    Rule(
+        "hardship",
+        "有大病重病患者等特殊困难人口的不消",
+        no_special_hardship,
+        "家中没有大病重病患者等特殊困难人口",
+        f"{SEVEN}之六",
+    ),
+    Rule(
+        "procedure",
+        "没有完整履行“一看二算三核四评议五公示”程序的不消",
+        procedure_complete,
+        "已完整履行“一看二算三核四评议五公示”程序",
+        f"{SEVEN}之七",
+    ),
+    Rule(
+        "measures",
+        "没有录入帮扶措施的不消",
+        measure_recorded,
+        "已录入帮扶措施",
+        "数据逻辑校验（已消除风险却无帮扶措施属于逻辑错误）",
+    ),
+    Rule(
+        "income_line",
+        "人均纯收入未高于当年监测范围的不消",
+        income_above_line,
+        "人均纯收入高于当年监测范围",
+        "风险消除标准（年人均纯收入稳定高于监测范围）",
+    ),
 )
+
+
+def rule_wording(rule) -> dict:
+    """(condition, source) of a rule result or of a stored snapshot dict (which may predate `condition`
+    and carry only the rule's name), for the pages."""
+    get = rule.get if isinstance(rule, dict) else lambda key, default=None: getattr(rule, key, default)
+    name = get("name") or get("rule") or ""
+    known = next((r for r in RULES if r.code == get("code") or r.name == name), None)
+    return {
+        "condition": get("condition") or (known.condition if known else name),
+        "source": get("source") or (known.source if known else ""),
+    }
 
 
 def load_facts(case: MonitoringCase, *, moment: str, today: dt.date | None = None) -> Facts:
@@ -273,7 +341,7 @@ def load_facts_many(cases: list[MonitoringCase], *, today: dt.date) -> dict[int,
 
 
 def evaluate(facts: Facts) -> EliminationCheck:
-    results = [RuleResult(rule.code, rule.name, rule.check(facts)) for rule in RULES]
+    results = [RuleResult(rule.code, rule.name, rule.check(facts), rule.condition, rule.source) for rule in RULES]
     no_labour = any(r.code == "labour" and not r.passed for r in results)
     return EliminationCheck(results=results, whole_household_without_labour=no_labour)
 

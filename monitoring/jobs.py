@@ -243,13 +243,16 @@ def elimination_review(run: JobRun) -> Outcome:
             failing = [r for r in check.failures if r.code != "procedure"]
             common = {"key": f"case:{case.pk}", "division_id": case.village_id, "household_id": case.household_id}
             if not failing:
-                detail = "“七个不消”各项均已达标，可按程序提出风险消除名单。"
+                detail = "风险消除条件（“七个不消”及风险消除标准、帮扶措施录入）均已符合，可按程序提出风险消除名单。"
                 if not facts[case.pk].procedure["look"]:
                     detail += f"本月（{today:%Y年%m月}）尚未走访，提出前须入户走访（一看）。"
                 proposals.append(Finding(case_id=case.pk, detail=detail, **common))
             elif case.identified_on and case.identified_on <= intensify_before:
-                names = "；".join(r.name for r in failing)
-                detail = f"{case.identified_on:%Y-%m-%d}纳入监测，帮扶超过{months}个月仍未达到消除标准：{names}。"
+                names = "；".join(r.condition for r in failing)
+                detail = (
+                    f"{case.identified_on:%Y-%m-%d}纳入监测，帮扶超过{months}个月仍未达到消除标准，"
+                    f"以下条件不符合：{names}。"
+                )
                 intensify.append(Finding(case_id=case.pk, detail=detail, **common))
 
     new_warnings = (

@@ -563,11 +563,11 @@ def write_elimination_form(export: Export, path: str, progress: Callable[[int, i
             )
         ],
     )
-    form.section("二、风险消除标准评估（“七个不消”）")
+    form.section(f"二、风险消除标准评估（共{len(check.results)}项：“七个不消”及风险消除标准、帮扶措施录入）")
     rows = [
         (
             i,
-            result.name,
+            result.condition,
             rule_data(result.code, facts),
             "；".join(result.findings) or "符合",
             "符合" if result.passed else "不符合",

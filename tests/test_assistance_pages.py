@@ -135,8 +135,14 @@ def test_plan_page_shows_advice_and_the_rule_check(client, plan_without_measures
     assert len(results) == 9
     assert results["没有录入帮扶措施的不消"] is False and results["三保障和饮水安全未稳定实现的不消"] is True
     assert "没有录入任何帮扶措施（已消除风险却无帮扶措施属于逻辑错误）。" in content
-    assert "项条件未满足，暂不能提出风险消除" in content
+    assert "项条件不符合，暂不能提出风险消除" in content
     assert "第1版" in content and "王村干" in content  # version and pairing cadre
+    # Issue #13: nine rules under an honest heading, each worded as what must hold, with 符合/不符合.
+    assert "共9项：“七个不消”及风险消除标准、帮扶措施录入" in content
+    assert '已录入帮扶措施：<strong class="rule-check__result">不符合</strong>' in content
+    assert '“三保障”和饮水安全已稳定实现：<strong class="rule-check__result">符合</strong>' in content
+    assert "“七个不消”之一" in content and "风险消除标准（年人均纯收入稳定高于监测范围）" in content
+    assert "已满足" not in content and "不消：" not in content
 
 
 def test_cadre_adds_a_measure_through_the_page(client, plan_without_measures, cadre_a):
@@ -424,7 +430,7 @@ def test_eliminated_case_shows_both_procedures_and_the_assessment(client, monito
     for label in ("提出风险消除", "风险消除入户核实完成", "镇街审核同意消除", "县级审定，标注风险消除"):
         assert label in content
     assert "帮扶措施落实情况表" in content and "推荐到县城工业园区务工" in content
-    assert "风险消除评估表（9 项条件）" in content and "没有录入帮扶措施的不消" in content
+    assert "风险消除评估表（9 项条件）" in content and "已录入帮扶措施：" in content
     assert "部门比对无新增风险" in content and "风险消除日期" in content
     assert "[{" not in content  # the snapshots are tables, not raw data
 
