@@ -2,6 +2,7 @@
 visit duty page, through Django's test client. Data is built through the real services."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -531,6 +532,40 @@ def test_adopting_the_suggestion_needs_no_reason(client, case_a, cadre_a, townsh
     client.force_login(township_reviewer)  # reviewers read the record
     content = case_page(client, case_a).content.decode()
     assert "采纳系统建议" in content and 'id="classification"' in content
+
+
+def test_the_form_keeps_the_cadres_saved_choice_beside_the_suggestion(client, case_a, cadre_a):
+    """Issue #13: the form pre-selected the suggestion, so one click on 保存研判结果 overwrote the choice."""
+    seriously_ill(case_a, cadre_a)
+    client.force_login(cadre_a)
+    url = reverse("cases:classify", args=[case_a.pk])
+    choice = classify_post(
+        case_type="sudden_hardship", risk_categories=["illness"], colour="orange", reason="大病自付费用高"
+    )
+    assert client.post(url, choice).status_code == 302
+    response = case_page(client, case_a)
+    form = response.context["classify_form"]
+    assert form.initial == {**choice, "risk_categories": ["illness"]}
+    assert response.context["suggestion"]["case_type"] == "脱贫不稳定户"  # still shown
+    content = response.content.decode()
+    assert "已预选上次研判结果（突发严重困难户 · 橙色）" in content
+    assert re.search(r'<input[^>]*value="sudden_hardship"[^>]*checked', content)
+    assert re.search(r'<input[^>]*value="orange"[^>]*selected|<option value="orange" selected', content)
+
+    # Saving the form as it is keeps the cadre's choice (a new record with the same reason).
+    assert client.post(url, form.initial).status_code == 302
+    case_a.refresh_from_db()
+    assert (case_a.case_type, case_a.colour) == ("sudden_hardship", "orange")
+    latest = Classification.objects.first()
+    assert latest.overridden and latest.reason == "大病自付费用高" and Classification.objects.count() == 2
+
+    # 采纳系统建议 is one click beside it.
+    adopt = response.context["adopt"]
+    assert adopt["case_type"] == "unstable_lifted"
+    assert client.post(url, adopt).status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.case_type == "unstable_lifted" and not Classification.objects.first().overridden
+    assert case_page(client, case_a).context["adopt"] is None
 
 
 # --------------------------------------------------------------------------- visit duty (走访任务)
