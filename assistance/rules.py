@@ -15,6 +15,7 @@ from django.conf import settings
 
 from assistance.models import AssistancePlan, Effect, Measure, MeasureStatus, Visit
 from fpr import clock
+from fpr.periods import accounting_year
 from households.models import HAS_LABOUR, Health, Household, IncomeKind, Member
 from households.selectors import IncomeSummary, income_summaries, income_summary
 from monitoring.models import MonitoringCase, Stage
@@ -108,13 +109,11 @@ def stable_income(f: Facts) -> list[str]:
     stable = s.wage + s.business_net + s.property_income + s.transfers.get(IncomeKind.PENSION, 0)
     if stable <= 0:
         findings.append(f"{s.year}年无工资性、生产经营性、财产性收入或养老金，没有稳定收入来源。")
-    if s.expenditure_total and s.monitoring_line is not None:
-        after = s.per_capita_after_expenditure
-        if after is not None and after <= s.monitoring_line:
-            findings.append(
-                f"刚性支出{s.expenditure_total}元，扣除后人均{after}元，不高于监测范围{s.monitoring_line}元，"
-                "大额刚性支出问题未稳定解决。"
-            )
+    if s.rigid_expenditure_heavy:
+        findings.append(
+            f"刚性支出{s.expenditure_total}元，扣除后人均{s.per_capita_after_expenditure}元，"
+            f"不高于监测范围{s.monitoring_line}元，大额刚性支出问题未稳定解决。"
+        )
     return findings
 
 
@@ -167,8 +166,8 @@ def no_special_hardship(f: Facts) -> list[str]:
 
 
 def procedure_complete(f: Facts) -> list[str]:
-    """一看二算三核四评议五公示. At the village's proposal only 看 (a visit this month) and 算 (this year's
-    accounting) can be done yet; at county approval all five must be on record for this round."""
+    """一看二算三核四评议五公示. At the village's proposal only 看 (a visit this month) and 算 (the
+    accounting year's accounting) can be done yet; at county approval all five must be on record for this round."""
     steps = f.procedure
     findings = []
     if not steps.get("look"):
@@ -285,7 +284,7 @@ def load_facts(case: MonitoringCase, *, moment: str, today: dt.date | None = Non
         members=list(household.members.all()),
         measures=measures,
         has_plan=plan is not None,
-        income=income_summary(household=household, year=today.year),
+        income=income_summary(household=household, year=accounting_year(today)),
         today=today,
         moment=moment,
         procedure=_procedure_steps(case, today=today, moment=moment),
@@ -323,7 +322,7 @@ def load_facts_many(cases: list[MonitoringCase], *, today: dt.date) -> dict[int,
         .values_list("case_id", flat=True)
         .distinct()
     )
-    incomes = income_summaries(households=list(households.values()), year=today.year)
+    incomes = income_summaries(households=list(households.values()), year=accounting_year(today))
     return {
         case.pk: Facts(
             case=case,

@@ -5,7 +5,6 @@ Edits are refused by the services (PermissionDenied → the 403 page); the pages
 a reviewer never sees a form they cannot submit.
 """
 
-import datetime as dt
 import secrets
 
 from django.contrib import messages
@@ -18,7 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from fpr import clock
 from fpr.errors import ConflictError
+from fpr.periods import accounting_year
+from fpr.roles import CASE_READERS
 from fpr.sensitive import Kind, shown_in_full
 from households import services
 from households.forms import (
@@ -192,7 +194,7 @@ def _page_query(request, **cursor) -> str:
 def household_detail(request, pk: int, *, revealed: bool = False):
     household = _scoped_household(request, pk)
     years = income_years(household=household)
-    year = _year(request.GET.get("year"), default=years[0])
+    year = _year(request.GET.get("year"), default=accounting_year())
     if year not in years:
         years = sorted([*years, year], reverse=True)
     summary = income_summary(household=household, year=year)
@@ -249,7 +251,7 @@ def _year(value, *, default: int) -> int:
         year = int(value)
     except (TypeError, ValueError):
         return default
-    return year if 2000 <= year <= dt.date.today().year + 1 else default
+    return year if 2000 <= year <= clock.today().year + 1 else default
 
 
 # --------------------------------------------------------------------------- writes
