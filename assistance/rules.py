@@ -15,6 +15,7 @@ from django.conf import settings
 
 from assistance.models import AssistancePlan, Effect, Measure, MeasureStatus, Visit
 from fpr import clock
+from fpr.periods import accounting_year
 from households.models import HAS_LABOUR, Health, Household, IncomeKind, Member
 from households.selectors import IncomeSummary, income_summaries, income_summary
 from monitoring.models import MonitoringCase, Stage
@@ -41,9 +42,14 @@ class Facts:
 
 @dataclass(frozen=True)
 class Rule:
+    """`name`: the policy's wording, negative for the seven ("…的不消"); `condition`: what must hold, said
+    positively, which the pages show with 符合/不符合; `source`: where the rule comes from."""
+
     code: str
     name: str
     check: Callable[[Facts], list[str]]
+    condition: str = ""
+    source: str = ""
 
 
 @dataclass
@@ -51,6 +57,8 @@ class RuleResult:
     code: str
     name: str
     findings: list[str]
+    condition: str = ""
+    source: str = ""
 
     @property
     def passed(self) -> bool:
@@ -101,13 +109,11 @@ def stable_income(f: Facts) -> list[str]:
     stable = s.wage + s.business_net + s.property_income + s.transfers.get(IncomeKind.PENSION, 0)
     if stable <= 0:
         findings.append(f"{s.year}年无工资性、生产经营性、财产性收入或养老金，没有稳定收入来源。")
-    if s.expenditure_total and s.monitoring_line is not None:
-        after = s.per_capita_after_expenditure
-        if after is not None and after <= s.monitoring_line:
-            findings.append(
-                f"刚性支出{s.expenditure_total}元，扣除后人均{after}元，不高于监测范围{s.monitoring_line}元，"
-                "大额刚性支出问题未稳定解决。"
-            )
+    if s.rigid_expenditure_heavy:
+        findings.append(
+            f"刚性支出{s.expenditure_total}元，扣除后人均{s.per_capita_after_expenditure}元，"
+            f"不高于监测范围{s.monitoring_line}元，大额刚性支出问题未稳定解决。"
+        )
     return findings
 
 
@@ -160,8 +166,8 @@ def no_special_hardship(f: Facts) -> list[str]:
 
 
 def procedure_complete(f: Facts) -> list[str]:
-    """一看二算三核四评议五公示. At the village's proposal only 看 (a visit this month) and 算 (this year's
-    accounting) can be done yet; at county approval all five must be on record for this round."""
+    """一看二算三核四评议五公示. At the village's proposal only 看 (a visit this month) and 算 (the
+    accounting year's accounting) can be done yet; at county approval all five must be on record for this round."""
     steps = f.procedure
     findings = []
     if not steps.get("look"):
@@ -193,17 +199,78 @@ def income_above_line(f: Facts) -> list[str]:
     return []
 
 
+SEVEN = "“七个不消”"
 RULES = (
-    Rule("guarantees", "三保障和饮水安全未稳定实现的不消", guarantees_secured),
-    Rule("stable_income", "没有稳定收入来源或大额刚性支出未稳定解决的不消", stable_income),
-    Rule("plan", "没有制定并实施“一户一策”帮扶计划的不消", plan_carried_out),
-    Rule("effect", "刚落实帮扶措施未见效果或效果不明显的不消", effect_evident),
-    Rule("labour", "整户不具备或丧失劳动能力的不消", household_has_labour),
-    Rule("hardship", "有大病重病患者等特殊困难人口的不消", no_special_hardship),
-    Rule("procedure", "没有完整履行“一看二算三核四评议五公示”程序的不消", procedure_complete),
-    Rule("measures", "没有录入帮扶措施的不消", measure_recorded),
-    Rule("income_line", "人均纯收入未高于当年监测范围的不消", income_above_line),
+    Rule(
+        "guarantees",
+        "三保障和饮水安全未稳定实现的不消",
+        guarantees_secured,
+        "“三保障”和饮水安全已稳定实现",
+        f"{SEVEN}之一",
+    ),
+    Rule(
+        "stable_income",
+        "没有稳定收入来源或大额刚性支出未稳定解决的不消",
+        stable_income,
+        "有稳定收入来源，大额刚性支出问题已稳定解决",
+        f"{SEVEN}之二",
+    ),
+    Rule(
+        "plan",
+        "没有制定并实施“一户一策”帮扶计划的不消",
+        plan_carried_out,
+        "已制定并实施“一户一策”帮扶计划",
+        f"{SEVEN}之三",
+    ),
+    Rule(
+        "effect",
+        "刚落实帮扶措施未见效果或效果不明显的不消",
+        effect_evident,
+        "帮扶措施已见到明显效果",
+        f"{SEVEN}之四",
+    ),
+    Rule("labour", "整户不具备或丧失劳动能力的不消", household_has_labour, "家庭有劳动能力", f"{SEVEN}之五"),
+    Rule(
+        "hardship",
+        "有大病重病患者等特殊困难人口的不消",
+        no_special_hardship,
+        "家中没有大病重病患者等特殊困难人口",
+        f"{SEVEN}之六",
+    ),
+    Rule(
+        "procedure",
+        "没有完整履行“一看二算三核四评议五公示”程序的不消",
+        procedure_complete,
+        "已完整履行“一看二算三核四评议五公示”程序",
+        f"{SEVEN}之七",
+    ),
+    Rule(
+        "measures",
+        "没有录入帮扶措施的不消",
+        measure_recorded,
+        "已录入帮扶措施",
+        "数据逻辑校验（已消除风险却无帮扶措施属于逻辑错误）",
+    ),
+    Rule(
+        "income_line",
+        "人均纯收入未高于当年监测范围的不消",
+        income_above_line,
+        "人均纯收入高于当年监测范围",
+        "风险消除标准（年人均纯收入稳定高于监测范围）",
+    ),
 )
+
+
+def rule_wording(rule) -> dict:
+    """(condition, source) of a rule result or of a stored snapshot dict (which may predate `condition`
+    and carry only the rule's name), for the pages."""
+    get = rule.get if isinstance(rule, dict) else lambda key, default=None: getattr(rule, key, default)
+    name = get("name") or get("rule") or ""
+    known = next((r for r in RULES if r.code == get("code") or r.name == name), None)
+    return {
+        "condition": get("condition") or (known.condition if known else name),
+        "source": get("source") or (known.source if known else ""),
+    }
 
 
 def load_facts(case: MonitoringCase, *, moment: str, today: dt.date | None = None) -> Facts:
@@ -217,7 +284,7 @@ def load_facts(case: MonitoringCase, *, moment: str, today: dt.date | None = Non
         members=list(household.members.all()),
         measures=measures,
         has_plan=plan is not None,
-        income=income_summary(household=household, year=today.year),
+        income=income_summary(household=household, year=accounting_year(today)),
         today=today,
         moment=moment,
         procedure=_procedure_steps(case, today=today, moment=moment),
@@ -255,7 +322,7 @@ def load_facts_many(cases: list[MonitoringCase], *, today: dt.date) -> dict[int,
         .values_list("case_id", flat=True)
         .distinct()
     )
-    incomes = income_summaries(households=list(households.values()), year=today.year)
+    incomes = income_summaries(households=list(households.values()), year=accounting_year(today))
     return {
         case.pk: Facts(
             case=case,
@@ -273,7 +340,7 @@ def load_facts_many(cases: list[MonitoringCase], *, today: dt.date) -> dict[int,
 
 
 def evaluate(facts: Facts) -> EliminationCheck:
-    results = [RuleResult(rule.code, rule.name, rule.check(facts)) for rule in RULES]
+    results = [RuleResult(rule.code, rule.name, rule.check(facts), rule.condition, rule.source) for rule in RULES]
     no_labour = any(r.code == "labour" and not r.passed for r in results)
     return EliminationCheck(results=results, whole_household_without_labour=no_labour)
 

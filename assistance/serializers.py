@@ -123,13 +123,15 @@ class MeasureCreateSerializer(MeasureInputSerializer):
 
 class RuleResultSerializer(serializers.Serializer):
     code = serializers.CharField(label="规则代码")
-    name = serializers.CharField(label="规则")
+    name = serializers.CharField(label="规则", help_text="政策原文的表述，如“整户不具备或丧失劳动能力的不消”")
+    condition = serializers.CharField(label="条件", help_text="须符合的条件（正面表述），如“家庭有劳动能力”")
     passed = serializers.BooleanField(label="通过")
     findings = serializers.ListField(child=serializers.CharField(), label="不通过的具体情况")
 
 
 class EliminationCheckSerializer(serializers.Serializer):
-    """Every "七个不消" rule with its result; built from an EliminationCheck by `check_payload`."""
+    """Every risk-elimination rule ("七个不消" and two more) with its result; built from an EliminationCheck
+    by `check_payload`."""
 
     moment = serializers.ChoiceField(choices=[(PROPOSAL, "提出名单"), (APPROVAL, "县级审定")], label="环节")
     passed = serializers.BooleanField(label="全部通过")
@@ -146,7 +148,8 @@ def check_payload(check: EliminationCheck, *, moment: str) -> dict:
         "moment": moment,
         "passed": check.passed,
         "results": [
-            {"code": r.code, "name": r.name, "passed": r.passed, "findings": r.findings} for r in check.results
+            {"code": r.code, "name": r.name, "condition": r.condition, "passed": r.passed, "findings": r.findings}
+            for r in check.results
         ],
         "reasons": check.reasons,
         "whole_household_without_labour": check.whole_household_without_labour,

@@ -1,7 +1,8 @@
-"""Statistical periods (统计期间): a month "2026-11", a quarter "2026-Q4" or a year "2026".
+"""Statistical periods (统计期间): a month "2026-11", a quarter "2026-Q4" or a year "2026", and the
+accounting year (算账年度) of a day.
 
-Used by the statistics (reports) and by the case list's "identified / eliminated in" filters (workflow),
-so it lives here, left of both.
+Used by the statistics (reports), by the case list's "identified / eliminated in" filters (workflow) and
+by every page, job and rule that reads a household's income, so it lives here, left of them all.
 """
 
 import datetime as dt
@@ -10,12 +11,29 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from fpr import clock
+
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
 # The years a period may name: the programme started after 2000, and a far year (9999) would overflow
 # the date arithmetic of the statistics (the day after 31 Dec 9999 does not exist).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+# 算账年度: from this month on, cadres account (算账) the income of the calendar year they are in and
+# compare it with that year's monitoring line (监测范围); in the months before it they are still closing
+# the previous year's accounting (年度收入核算 runs into the new year, and a province publishes the new
+# year's 监测范围 in its first months).
+ACCOUNTING_YEAR_START_MONTH = 3
+
+
+def accounting_year(day: dt.date | None = None) -> int:
+    """The year whose income a cadre accounts on `day` (today by default): the calendar year from
+    1 March, the previous year in January and February. The one rule for the household page's 算账,
+    the 信息采集表, the ledger, the data-quality job, the classification helper, the "七个不消" rules,
+    the API's default year and the demo seeding; the monitoring line used is the one of this year."""
+    day = day or clock.today()
+    return day.year if day.month >= ACCOUNTING_YEAR_START_MONTH else day.year - 1
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,6 @@ Every queryset goes through `for_user`, so an object outside the caller's subtre
 services refuse writes by role or jurisdiction with PermissionDenied (403, Chinese message).
 """
 
-import datetime as dt
-
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,6 +13,7 @@ from rest_framework.response import Response
 
 from fpr.api import ErrorSerializer
 from fpr.pagination import KeysetPagination
+from fpr.periods import accounting_year
 from households import services
 from households.filters import DivisionFilter, HouseholdFilter, IncomeItemFilter, MemberFilter
 from households.models import Division, Household, IncomeItem, Member
@@ -37,7 +36,10 @@ from households.serializers import (
 REASON_REQUIRED = "查看完整信息须说明查看事由（reason 参数），查看将被记录。"
 
 YEAR_PARAMETER = OpenApiParameter(
-    "year", OpenApiTypes.INT, OpenApiParameter.QUERY, description="收入核算年度，默认为上一年度"
+    "year",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    description="收入核算年度，默认为当前算账年度（3月起为当年，1—2月为上一年）",
 )
 
 
@@ -143,7 +145,7 @@ class HouseholdViewSet(RegistryViewSet):
     def income_year(self) -> int:
         query = YearQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return query.validated_data.get("year", dt.date.today().year - 1)
+        return query.validated_data.get("year", accounting_year())
 
     @extend_schema(
         summary="登记农户（含家庭成员）",

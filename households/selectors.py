@@ -8,6 +8,7 @@ from itertools import chain
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
+from fpr.periods import accounting_year
 from fpr.roles import PREFIX_LENGTH, Level
 from fpr.sensitive import kind_of, mask, shown_in_full
 from households.id_numbers import normalize_id_number
@@ -186,6 +187,27 @@ class IncomeSummary:
         return self.per_capita > self.monitoring_line
 
     @property
+    def after_expenditure_above_line(self) -> bool | None:
+        if self.monitoring_line is None or self.per_capita_after_expenditure is None:
+            return None
+        return self.per_capita_after_expenditure > self.monitoring_line
+
+    @property
+    def rigid_expenditure_heavy(self) -> bool:
+        """刚性支出较大: after the rigid expenditure (医疗自付, 教育, 灾害损失, 意外事故) per-capita income is
+        not above the monitoring line — a risk however high the income itself (seeds/002 橙色 "因病因灾因
+        意外事故等刚性支出较大…导致基本生活出现严重困难"; the "七个不消" rule 2 reads the same)."""
+        return bool(self.expenditure_total) and self.after_expenditure_above_line is False
+
+    @property
+    def at_risk(self) -> bool | None:
+        """The headline of the 算账: at risk when income is not above the line, or rigid expenditure
+        brings it there; None when it cannot be judged (no line, nobody in the household)."""
+        if self.above_line is None:
+            return None
+        return not self.above_line or self.rigid_expenditure_heavy
+
+    @property
     def has_items(self) -> bool:
         return bool(self.wage or self.business or self.property_income or self.transfers)
 
@@ -244,8 +266,10 @@ def _add_income(summary: IncomeSummary, kind: str, amount: Decimal) -> None:
 
 
 def income_years(*, household: Household) -> list[int]:
+    """The years the household has accounts for, and the accounting year (`fpr.periods.accounting_year`),
+    newest first."""
     years = set(IncomeItem.objects.filter(household=household).values_list("year", flat=True))
-    years.add(dt.date.today().year - 1)
+    years.add(accounting_year())
     return sorted(years, reverse=True)
 
 

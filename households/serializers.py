@@ -137,6 +137,12 @@ class IncomeSummarySerializer(serializers.Serializer):
     )
     monitoring_line = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True, label="监测范围")
     above_line = serializers.BooleanField(allow_null=True, label="高于监测范围")
+    rigid_expenditure_heavy = serializers.BooleanField(
+        label="刚性支出较大", help_text="扣除刚性支出后人均纯收入不高于监测范围"
+    )
+    at_risk = serializers.BooleanField(
+        allow_null=True, label="存在风险", help_text="人均纯收入不高于监测范围，或刚性支出较大；无法判断时为空"
+    )
 
 
 class HouseholdSerializer(MaskedOutputSerializer):

@@ -5,8 +5,6 @@ Edits are refused by the services (PermissionDenied → the 403 page); the pages
 a reviewer never sees a form they cannot submit.
 """
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from fpr import clock
 from fpr.errors import ConflictError
+from fpr.periods import accounting_year
+from fpr.roles import CASE_READERS
 from fpr.search import search_query, search_view
 from fpr.sensitive import Kind, shown_in_full
 from households import services
@@ -145,6 +146,8 @@ def household_list(request):
         "first_query": _page_query(request) if has_previous else None,
         "is_filtered": any(filters.values()),
         "can_register": can_edit_registry(request.user, request.user.division),
+        # 未算账农户 (monitoring.accounting_views) is for the roles that read cases.
+        "can_see_accounting": request.user.is_superuser or request.user.has_role(*CASE_READERS),
     }
     return render(request, "households/list.html", context)
 
@@ -168,7 +171,7 @@ def _page_query(request, **cursor) -> str:
 def household_detail(request, pk: int, *, revealed: bool = False):
     household = _scoped_household(request, pk)
     years = income_years(household=household)
-    year = _year(request.GET.get("year"), default=years[0])
+    year = _year(request.GET.get("year"), default=accounting_year())
     if year not in years:
         years = sorted([*years, year], reverse=True)
     summary = income_summary(household=household, year=year)
@@ -225,7 +228,7 @@ def _year(value, *, default: int) -> int:
         year = int(value)
     except (TypeError, ValueError):
         return default
-    return year if 2000 <= year <= dt.date.today().year + 1 else default
+    return year if 2000 <= year <= clock.today().year + 1 else default
 
 
 # --------------------------------------------------------------------------- writes

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from fpr import clock
+from fpr.periods import accounting_year
 from households.models import (
     ExpenditureKind,
     Health,
@@ -38,7 +38,7 @@ class Suggestion:
 
 
 def suggest_classification(*, household: Household, year: int | None = None) -> Suggestion:
-    year = year or clock.today().year
+    year = year or accounting_year()
     summary = income_summary(household=household, year=year)
     members = list(household.members.all())
     reasons: list[str] = []

@@ -33,6 +33,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from fpr import clock
+from fpr.periods import accounting_year
 from households.id_numbers import mask_id_number, parse_id_number
 from households.models import HousingSafety, IncomeItem, Member
 from monitoring.departments import KIND_LABELS
@@ -243,13 +244,16 @@ def elimination_review(run: JobRun) -> Outcome:
             failing = [r for r in check.failures if r.code != "procedure"]
             common = {"key": f"case:{case.pk}", "division_id": case.village_id, "household_id": case.household_id}
             if not failing:
-                detail = "“七个不消”各项均已达标，可按程序提出风险消除名单。"
+                detail = "风险消除条件（“七个不消”及风险消除标准、帮扶措施录入）均已符合，可按程序提出风险消除名单。"
                 if not facts[case.pk].procedure["look"]:
                     detail += f"本月（{today:%Y年%m月}）尚未走访，提出前须入户走访（一看）。"
                 proposals.append(Finding(case_id=case.pk, detail=detail, **common))
             elif case.identified_on and case.identified_on <= intensify_before:
-                names = "；".join(r.name for r in failing)
-                detail = f"{case.identified_on:%Y-%m-%d}纳入监测，帮扶超过{months}个月仍未达到消除标准：{names}。"
+                names = "；".join(r.condition for r in failing)
+                detail = (
+                    f"{case.identified_on:%Y-%m-%d}纳入监测，帮扶超过{months}个月仍未达到消除标准，"
+                    f"以下条件不符合：{names}。"
+                )
                 intensify.append(Finding(case_id=case.pk, detail=detail, **common))
 
     new_warnings = (
@@ -363,8 +367,9 @@ def data_quality(run: JobRun) -> Outcome:
 
     - ELIMINATED_WITHOUT_MEASURES: an eliminated case (风险消除, still followed) with no measure at all;
     - ELIMINATED_GUARANTEES_UNMET: an eliminated case whose household's 两不愁三保障 or water is not met now;
-    - INCOME_MISSING: an open case (any stage) whose household has no income item for this year — so from
-      1 January every followed household is listed until its yearly accounting (算账) is entered;
+    - INCOME_MISSING: an open case (any stage) whose household has no income item for the accounting
+      year (`fpr.periods.accounting_year`) — so from 1 March every followed household is listed until
+      that year's accounting (算账) is entered;
     - INVALID_ID: a registered member whose ID number fails GB 11643 (possible in data imported before
       the check existed); the check digit is computed in Python over one streamed query;
     - RISK_WITHOUT_MEASURE: a case under assistance (监测中, in the elimination procedure or eliminated)
@@ -400,14 +405,15 @@ def data_quality(run: JobRun) -> Outcome:
         )
         for case in eliminated.filter(GUARANTEES_UNMET).select_related("household").order_by("pk")
     ]
-    no_income = IncomeItem.objects.filter(household_id=OuterRef("household_id"), year=today.year)
+    year = accounting_year(today)
+    no_income = IncomeItem.objects.filter(household_id=OuterRef("household_id"), year=year)
     income = [
         Finding(
             key=f"household:{household_id}",
             division_id=village_id,
             household_id=household_id,
             case_id=pk,
-            detail=f"{number}户尚未核算{today.year}年家庭收入（算账）。",
+            detail=f"{number}户尚未核算{year}年家庭收入（算账）。",
         )
         for pk, household_id, village_id, number in MonitoringCase.objects.filter(is_open=True)
         .exclude(Exists(no_income))

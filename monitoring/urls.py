@@ -3,7 +3,7 @@ namespace "monitoring"."""
 
 from django.urls import path
 
-from monitoring import job_views, todo_views, upload_views, warning_views
+from monitoring import accounting_views, job_views, todo_views, upload_views, warning_views
 
 app_name = "monitoring"
 
@@ -28,6 +28,8 @@ urlpatterns: list = [
     path("warnings/<int:pk>/attach/", warning_views.warning_attach, name="warning_attach"),
     # to-do lists and regional alerts (待办事项) — monitoring.todo_views
     path("todos/", todo_views.todo_list, name="todos"),
+    # households still without the accounting year's 算账, per village — monitoring.accounting_views
+    path("accounting/missing/", accounting_views.accounting_missing, name="accounting_missing"),
     # scheduled jobs and 立即运行, for administrators — monitoring.job_views
     path("jobs/", job_views.job_list, name="jobs"),
 ]

@@ -15,9 +15,9 @@ from django.forms.models import model_to_dict
 from django.shortcuts import get_object_or_404, redirect, render
 
 from fpr import clock
+from fpr.periods import accounting_year
 from households.forms import apply_service_errors
 from households.models import Household, Member, Relationship
-from households.selectors import income_years
 from monitoring import services
 from monitoring.forms import (
     AppraisalForm,
@@ -107,7 +107,7 @@ def verification_record(request, pk: int):
     candidates = list(verifier_candidates(case=case))
     # Nobody is ticked in advance: a pre-ticked self plus one's own name typed below made one person
     # look like a team of two. Whoever went ticks themselves.
-    initial = {"visit_date": clock.today(), "year": income_years(household=case.household)[0]}
+    initial = {"visit_date": clock.today(), "year": accounting_year()}
     form = VerificationForm(request.POST or None, initial=initial, candidates=candidates)
     rows = VerifierFormSet(request.POST or None, prefix="verifiers")
     if request.method == "POST" and all([form.is_valid(), rows.is_valid()]):

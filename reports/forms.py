@@ -4,6 +4,7 @@ and the income year) and the township + quarter picker of the quarterly 风险�
 from django import forms
 
 from fpr import clock
+from fpr.periods import accounting_year
 from fpr.roles import Level
 from households.selectors import divisions_visible
 from monitoring.forms import date_input
@@ -37,7 +38,7 @@ class LedgerFilterForm(CaseFilterForm):
             del self.fields["full_ids"]
         self.fields["village"].label = "乡镇/村"
         self.fields["village"].choices = [("", "全部"), *_division_choices(user, Level.TOWNSHIP, Level.VILLAGE)]
-        self.fields["year"].initial = clock.today().year
+        self.fields["year"].initial = accounting_year()
 
     def clean(self):
         data = super().clean()
@@ -52,7 +53,7 @@ class LedgerFilterForm(CaseFilterForm):
         filters = {name: data.get(name) for name in ("village", "case_type", "risk", "stage", "colour")}
         for name in ("identified_from", "identified_to"):
             filters[name] = data[name].isoformat() if data.get(name) else None
-        filters["year"] = data.get("year") or clock.today().year
+        filters["year"] = data.get("year") or accounting_year()
         return {name: value for name, value in filters.items() if value}
 
 

@@ -16,6 +16,7 @@ from django.db.models import Q
 from assistance.models import AssistancePlan, Measure
 from assistance.rules import APPROVAL, PROPOSAL, Facts, evaluate, load_facts, load_facts_many
 from fpr import clock
+from fpr.periods import accounting_year
 from fpr.sensitive import Kind, mask, shown_in_full
 from households.id_numbers import mask_id_number
 from households.models import HousingSafety, Relationship
@@ -115,7 +116,7 @@ def write_collection_form(export: Export, path: str, progress: Callable[[int, in
     timeline = case_timeline(case=case)
     visit = _latest(timeline, "verification", elimination=False)
     collected = visit.details["collected"] if visit else {}
-    year = collected.get("year") or clock.today().year
+    year = collected.get("year") or accounting_year()
     live = income_summary(household=household, year=year)
 
     form = FormSheet(sheet_title="信息采集表", widths=COLLECTION_WIDTHS, landscape=True)
@@ -563,11 +564,11 @@ def write_elimination_form(export: Export, path: str, progress: Callable[[int, i
             )
         ],
     )
-    form.section("二、风险消除标准评估（“七个不消”）")
+    form.section(f"二、风险消除标准评估（共{len(check.results)}项：“七个不消”及风险消除标准、帮扶措施录入）")
     rows = [
         (
             i,
-            result.name,
+            result.condition,
             rule_data(result.code, facts),
             "；".join(result.findings) or "符合",
             "符合" if result.passed else "不符合",

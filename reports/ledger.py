@@ -22,6 +22,7 @@ from django.db.models import Count, Q, Sum
 from assistance.models import Measure
 from fpr import clock
 from fpr.excel import safe_text
+from fpr.periods import accounting_year
 from fpr.prefetch import chunked, prefetched
 from households.id_numbers import mask_id_number
 from households.models import TRANSFER_KINDS, Division, IncomeItem, IncomeKind, Member, MonitoringLine, Relationship
@@ -117,7 +118,7 @@ def ledger_cases(*, user, filters: dict):
 
 
 def ledger_year(filters: dict) -> int:
-    return int(filters.get("year") or clock.today().year)
+    return int(filters.get("year") or accounting_year())
 
 
 def describe_filters(filters: dict) -> str:

@@ -193,6 +193,8 @@ post_only("monitoring:warning_contact", {"pk": "warning"}, data={"outcome": "pho
 post_only("monitoring:warning_exclude", {"pk": "warning"}, data={"reason": "越权核实"}, department=403)
 post_only("monitoring:warning_attach", {"pk": "warning"}, data={"note": "越权"}, department=403)
 page("monitoring:todos", ok=200, readers=STAFF + ["cadre_b"], denied=403)
+# 未算账农户: the case readers, each over their own subtree (cadre_b sees her village's).
+page("monitoring:accounting_missing", ok=200, readers=STAFF + ["cadre_b"], denied=403)
 # Reports: case readers only; exports are their author's (and their administrator's).
 CASE_READERS = STAFF + ["cadre_b"]
 page("reports:statistics", ok=200, readers=CASE_READERS, denied=403)

@@ -1,6 +1,5 @@
 """REST API of the household registry: status codes, error shapes, jurisdiction and masking."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -8,6 +7,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from conftest import household_data, member_data, new_id_number
+from fpr.periods import accounting_year
 from households.id_numbers import mask_id_number
 from households.models import Health, Household, IncomeItem, IncomeKind, Member, PovertyStatus, Relationship
 from households.services import account_items_set
@@ -191,10 +191,10 @@ def test_retrieve_includes_members_and_income_summary(api, cadre_a, household_a)
     assert summary["above_line"] is False
 
 
-def test_income_summary_defaults_to_last_year(api, cadre_a, household_a):
+def test_income_summary_defaults_to_the_accounting_year(api, cadre_a, household_a):
     body = api(cadre_a).get(f"{HOUSEHOLDS}{household_a.pk}/").json()
 
-    assert body["income_summary"]["year"] == dt.date.today().year - 1
+    assert body["income_summary"]["year"] == accounting_year()  # fpr.periods: the one rule (issue #13)
 
 
 def test_invalid_year_parameter_is_400(api, cadre_a, household_a):

@@ -2,6 +2,7 @@
 visit duty page, through Django's test client. Data is built through the real services."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -135,8 +136,14 @@ def test_plan_page_shows_advice_and_the_rule_check(client, plan_without_measures
     assert len(results) == 9
     assert results["没有录入帮扶措施的不消"] is False and results["三保障和饮水安全未稳定实现的不消"] is True
     assert "没有录入任何帮扶措施（已消除风险却无帮扶措施属于逻辑错误）。" in content
-    assert "项条件未满足，暂不能提出风险消除" in content
+    assert "项条件不符合，暂不能提出风险消除" in content
     assert "第1版" in content and "王村干" in content  # version and pairing cadre
+    # Issue #13: nine rules under an honest heading, each worded as what must hold, with 符合/不符合.
+    assert "共9项：“七个不消”及风险消除标准、帮扶措施录入" in content
+    assert '已录入帮扶措施：<strong class="rule-check__result">不符合</strong>' in content
+    assert '“三保障”和饮水安全已稳定实现：<strong class="rule-check__result">符合</strong>' in content
+    assert "“七个不消”之一" in content and "风险消除标准（年人均纯收入稳定高于监测范围）" in content
+    assert "已满足" not in content and "不消：" not in content
 
 
 def test_cadre_adds_a_measure_through_the_page(client, plan_without_measures, cadre_a):
@@ -471,7 +478,7 @@ def test_eliminated_case_shows_both_procedures_and_the_assessment(client, monito
     for label in ("提出风险消除", "风险消除入户核实完成", "镇街审核同意消除", "县级审定，标注风险消除"):
         assert label in content
     assert "帮扶措施落实情况表" in content and "推荐到县城工业园区务工" in content
-    assert "风险消除评估表（9 项条件）" in content and "没有录入帮扶措施的不消" in content
+    assert "风险消除评估表（9 项条件）" in content and "已录入帮扶措施：" in content
     assert "部门比对无新增风险" in content and "风险消除日期" in content
     assert "[{" not in content  # the snapshots are tables, not raw data
 
@@ -572,6 +579,40 @@ def test_adopting_the_suggestion_needs_no_reason(client, case_a, cadre_a, townsh
     client.force_login(township_reviewer)  # reviewers read the record
     content = case_page(client, case_a).content.decode()
     assert "采纳系统建议" in content and 'id="classification"' in content
+
+
+def test_the_form_keeps_the_cadres_saved_choice_beside_the_suggestion(client, case_a, cadre_a):
+    """Issue #13: the form pre-selected the suggestion, so one click on 保存研判结果 overwrote the choice."""
+    seriously_ill(case_a, cadre_a)
+    client.force_login(cadre_a)
+    url = reverse("cases:classify", args=[case_a.pk])
+    choice = classify_post(
+        case_type="sudden_hardship", risk_categories=["illness"], colour="orange", reason="大病自付费用高"
+    )
+    assert client.post(url, choice).status_code == 302
+    response = case_page(client, case_a)
+    form = response.context["classify_form"]
+    assert form.initial == {**choice, "risk_categories": ["illness"]}
+    assert response.context["suggestion"]["case_type"] == "脱贫不稳定户"  # still shown
+    content = response.content.decode()
+    assert "已预选上次研判结果（突发严重困难户 · 橙色）" in content
+    assert re.search(r'<input[^>]*value="sudden_hardship"[^>]*checked', content)
+    assert re.search(r'<input[^>]*value="orange"[^>]*selected|<option value="orange" selected', content)
+
+    # Saving the form as it is keeps the cadre's choice (a new record with the same reason).
+    assert client.post(url, form.initial).status_code == 302
+    case_a.refresh_from_db()
+    assert (case_a.case_type, case_a.colour) == ("sudden_hardship", "orange")
+    latest = Classification.objects.first()
+    assert latest.overridden and latest.reason == "大病自付费用高" and Classification.objects.count() == 2
+
+    # 采纳系统建议 is one click beside it.
+    adopt = response.context["adopt"]
+    assert adopt["case_type"] == "unstable_lifted"
+    assert client.post(url, adopt).status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.case_type == "unstable_lifted" and not Classification.objects.first().overridden
+    assert case_page(client, case_a).context["adopt"] is None
 
 
 # --------------------------------------------------------------------------- visit duty (走访任务)

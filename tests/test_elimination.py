@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from assistance.advice import plan_advice
 from assistance.models import AssistancePlan, Effect, MeasureStatus
-from assistance.rules import APPROVAL, PROPOSAL, elimination_check
+from assistance.rules import APPROVAL, PROPOSAL, RULES, elimination_check, rule_wording
 from assistance.services import measure_add, measure_update, plan_adjust, plan_create
 from conftest import member_data
 from households.models import ExpenditureKind, Health, IncomeKind, LabourCapacity, Relationship
@@ -311,6 +311,16 @@ def test_measure_effect_cannot_be_rated_before_it_starts(monitored, cadre_a):
             effect=Effect.CLEAR,
         )
     assert "计划中的措施尚未实施" in str(exc.value)
+
+
+def test_every_rule_is_worded_as_the_condition_that_must_hold():
+    """Issue #13: "✓ 已满足" beside "…的不消" read as a double negative; the pages show the condition."""
+    assert len(RULES) == 9 and sum(r.source.startswith("“七个不消”之") for r in RULES) == 7
+    for rule in RULES:
+        assert rule.condition and "不消" not in rule.condition
+    # A snapshot stored before conditions existed (rule name only) is worded the same.
+    old = {"rule": "整户不具备或丧失劳动能力的不消", "passed": False, "findings": ["整户无劳动能力"]}
+    assert rule_wording(old) == {"condition": "家庭有劳动能力", "source": "“七个不消”之五"}
 
 
 # --------------------------------------------------------------------------- classification

@@ -357,7 +357,9 @@ def test_elimination_form_lists_the_nine_rules_with_data_and_verdict(data, admin
     header = find(sheet, "评估内容")
     rules = [[sheet.cell(row=header.row + i, column=c).value for c in (1, 2, 4, 8)] for i in range(1, 10)]
     assert [r[0] for r in rules] == list(range(1, 10))
-    assert rules[0][1] == "三保障和饮水安全未稳定实现的不消" and all(r[3] == "符合" for r in rules)
+    # Each rule as the condition that must hold (issue #13), under a heading naming all nine.
+    assert rules[0][1] == "“三保障”和饮水安全已稳定实现" and all(r[3] == "符合" for r in rules)
+    assert find(sheet, "二、风险消除标准评估（共9项：“七个不消”及风险消除标准、帮扶措施录入）")
     assert rules[8][2] == "2026年人均纯收入9300.00元，监测范围7300.00元"
     assert right_of(sheet, "评估结论") == "符合风险消除标准"
     assert below(sheet, "人均纯收入", 2).value == 9300  # income table under its two-row header
@@ -368,7 +370,7 @@ def test_elimination_form_lists_the_nine_rules_with_data_and_verdict(data, admin
         data=member_data("张小明", Relationship.SON, health=Health.SERIOUS, illness="尿毒症"),
     )
     sheet = download(client, administrator, f"/reports/cases/{case.pk}/forms/elimination/")
-    hardship = find(sheet, "有大病重病患者等特殊困难人口的不消")
+    hardship = find(sheet, "家中没有大病重病患者等特殊困难人口")
     assert sheet.cell(row=hardship.row, column=8).value == "不符合"
     assert "成员 张小明 患大病（尿毒症），属于特殊困难人口，暂不消除。" in sheet.cell(row=hardship.row, column=6).value
     assert right_of(sheet, "评估结论").startswith("不符合风险消除标准（")

@@ -96,7 +96,7 @@ def test_review_proposes_a_case_that_meets_the_standard(monitored):
     assert (
         item.division_id == VILLAGE_A and item.case_id == monitored.pk and item.household_id == monitored.household_id
     )
-    assert item.detail == "“七个不消”各项均已达标，可按程序提出风险消除名单。"
+    assert item.detail == "风险消除条件（“七个不消”及风险消除标准、帮扶措施录入）均已符合，可按程序提出风险消除名单。"
     assert not open_items(TodoKind.INTENSIFY)
     assert result.counts["elimination_proposal"] == 1 and result.counts["cases_reviewed"] == 1
 
@@ -134,8 +134,8 @@ def test_review_flags_cases_over_three_months_without_elimination(
     items = open_items(TodoKind.INTENSIFY)
     assert set(items) == {f"case:{old.pk}"}  # the recent one has had less than three months
     detail = items[f"case:{old.pk}"].detail
-    assert detail.startswith("2026-07-10纳入监测，帮扶超过3个月仍未达到消除标准：")
-    assert "没有制定并实施“一户一策”帮扶计划的不消" in detail
+    assert detail.startswith("2026-07-10纳入监测，帮扶超过3个月仍未达到消除标准，以下条件不符合：")
+    assert "已制定并实施“一户一策”帮扶计划；" in detail
     assert "程序" not in detail  # the procedure is the village's next step, not a shortfall
     assert not open_items(TodoKind.ELIMINATION_PROPOSAL)
 

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from fpr.pagination import KeysetPagination
+from fpr.periods import accounting_year
 from monitoring import services as monitoring_services
 from monitoring.models import MonitoringCase, Objection
 from workflow import services
@@ -179,7 +180,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def verification(self, request, pk=None):
         case = self.get_object()
         data = self.validated(VerificationInputSerializer)
-        year = data.pop("year", None) or data["visit_date"].year
+        year = data.pop("year", None) or accounting_year(data["visit_date"])
         verifiers = [dict(verifier) for verifier in data.pop("verifiers")]
         record = monitoring_services.verification_record(
             user=request.user, case=case, verifiers=verifiers, year=year, **data

@@ -45,7 +45,10 @@ def _snapshot_measures(case, ctx, event) -> None:
 def _snapshot_assessment(case, ctx, event) -> None:
     """风险消除评估表: every rule and its result, as the county decided on them."""
     check = elimination_check(case, moment=APPROVAL, today=ctx.today)
-    event.data["assessment"] = [{"rule": r.name, "passed": r.passed, "findings": r.findings} for r in check.results]
+    event.data["assessment"] = [
+        {"code": r.code, "rule": r.name, "condition": r.condition, "passed": r.passed, "findings": r.findings}
+        for r in check.results
+    ]
     event.save(update_fields=["data"])
     case.eliminated_on = clock.today()
 

@@ -344,7 +344,11 @@ class VerificationInputSerializer(serializers.Serializer):
     findings = serializers.CharField(label="核实情况")
     risk_points = serializers.CharField(label="风险点")
     year = serializers.IntegerField(
-        min_value=2000, max_value=2100, required=False, label="收入核算年度", help_text="默认为入户日期所在年度"
+        min_value=2000,
+        max_value=2100,
+        required=False,
+        label="收入核算年度",
+        help_text="默认为入户日期的算账年度（3月起为当年，1—2月为上一年）",
     )
 
 

@@ -181,22 +181,43 @@ def _keeps_monitoring(case: MonitoringCase, blocked) -> bool:
 
 
 def _classification_context(case: MonitoringCase, village_actor: bool, posted) -> dict:
-    """The helper's suggestion and a form prefilled with it (village cadres, while the case may still be
-    classified), and the latest 研判记录 for everyone."""
+    """The helper's suggestion and the form (village cadres, while the case may still be classified), and
+    the latest 研判记录 for everyone. The form starts from the cadre's saved choice (with its reason) when
+    there is one, so saving again keeps it; from the suggestion otherwise. When the saved choice differs
+    from today's suggestion, `adopt` offers the suggestion in one click."""
     record = case.classifications.select_related("decided_by").first()
     context = {"classification": _classification_display(record) if record else None, "suggestion": None}
     if village_actor and case.stage in monitoring_services.CLASSIFY_STAGES:
         suggestion = suggest_classification(household=case.household)
+        suggested = {
+            "case_type": suggestion.case_type,
+            "risk_categories": suggestion.risk_categories,
+            "colour": suggestion.colour,
+        }
         context["suggestion"] = _classification_display_values(suggestion.as_dict())
         context["suggestion"]["reasons"] = suggestion.reasons
-        context["classify_form"] = posted or ClassificationForm(
-            initial={
-                "case_type": suggestion.case_type,
-                "risk_categories": suggestion.risk_categories,
-                "colour": suggestion.colour,
-            }
+        saved = _saved_choice(record)
+        context["classify_prefilled_from_record"] = saved is not None
+        context["classify_form"] = posted or ClassificationForm(initial=saved or suggested)
+        differs = saved is not None and (
+            saved["case_type"] != suggested["case_type"]
+            or sorted(saved["risk_categories"]) != sorted(suggested["risk_categories"])
+            or saved["colour"] != suggested["colour"]
         )
+        context["adopt"] = suggested if differs else None
     return context
+
+
+def _saved_choice(record) -> dict | None:
+    """The choice of the latest 研判记录 as form values (with its reason), or None."""
+    if record is None or not record.chosen.get("case_type"):
+        return None
+    return {
+        "case_type": record.chosen["case_type"],
+        "risk_categories": list(record.chosen.get("risk_categories", [])),
+        "colour": record.chosen.get("colour", ""),
+        "reason": record.reason,
+    }
 
 
 def _classification_display_values(values: dict) -> dict:

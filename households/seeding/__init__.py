@@ -5,7 +5,6 @@ fills the villages with households, members, income accounting and rigid expendi
 (and current year) gives the same people; only timestamps and database ids differ between runs.
 """
 
-import datetime as dt
 import random
 import re
 import time
@@ -21,6 +20,7 @@ from simple_history.models import HistoricalChanges
 from simple_history.utils import bulk_create_with_history
 
 from fpr.errors import ApplicationError
+from fpr.periods import accounting_year
 from fpr.prefetch import chunked, prefetched
 from fpr.roles import Role
 from households.demo import DEMO_DEPARTMENTS, DEMO_PASSWORD, DEMO_USERS
@@ -92,7 +92,9 @@ def seed_county(
     method = method or ("copy" if connection.vendor == "postgresql" else "orm")
     if method not in ("copy", "orm") or (method == "copy" and connection.vendor != "postgresql"):
         raise ValueError(f"method {method!r} is not available on {connection.vendor}")
-    current_year = current_year or dt.date.today().year
+    # The accounting year (算账年度) the demo is in: its accounting and the year before's are seeded, so
+    # the pages, the ledger and the jobs find this year's 算账 (fpr.periods.accounting_year).
+    current_year = current_year or accounting_year()
     started = time.perf_counter()
     rng = random.Random(seed)
     plan = plan_county(rng, households=households, county_code=county_code, county_name=county_name)
@@ -199,7 +201,7 @@ def _ensure_monitoring_lines(province_code: str, current_year: int, change_reaso
             )
     if missing:
         bulk_create_with_history(missing, MonitoringLine, default_change_reason=change_reason)
-    lines = {year: monitoring_line_for(year)[0] for year in (current_year - 2, current_year - 1)}
+    lines = {year: monitoring_line_for(year)[0] for year in (current_year - 1, current_year)}
     for year, amount in MonitoringLine.objects.filter(province_id=province_code).values_list("year", "amount"):
         lines[year] = int(amount)
     return lines

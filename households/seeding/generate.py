@@ -218,7 +218,7 @@ class HouseholdGenerator:
         self.region_code = plan.county.code[:6]
         self.county_town = plan.county.name[:-1] + "县城" if plan.county.name.endswith("县") else plan.county.name
         self._id_counts: dict[int, int] = {}
-        self._years = (current_year - 1, current_year - 2)  # income accounting: last year and the year before
+        self._years = (current_year, current_year - 1)  # income accounting: the accounting year and the one before
 
     def __iter__(self) -> Iterator[GeneratedHousehold]:
         for village, count in zip(self.plan.villages, self.plan.households_per_village, strict=True):
@@ -455,7 +455,7 @@ class HouseholdGenerator:
         return generated
 
     def _accounts(self, generated: GeneratedHousehold, people: list[Person], **risk: bool) -> None:
-        """Income items for last year and the year before, spread around the monitoring line."""
+        """Income items for the accounting year and the year before, spread around the monitoring line."""
         rng = self.rng
         size = len(people)
         dependants = sum(1 for p in people if p.labour not in WORKING)

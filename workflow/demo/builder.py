@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from assistance.models import Effect, MeasureStatus
 from assistance.services import measure_add, plan_create, visit_record
 from fpr.errors import ApplicationError
+from fpr.periods import accounting_year
 from households.models import (
     Division,
     ExpenditureKind,
@@ -173,10 +174,14 @@ class Builder:
         return self.advance(demo, until, notice_days_ago=notice)
 
     def _account(self, village: Village, household: Household, story: Story) -> None:
-        """二算: this year's accounting — last year's items, with the earnings the story lost: per capita
-        income lands between 55% and 98% of the monitoring line (橙色, a few 红色)."""
-        year = self.today.year
-        items = dict(IncomeItem.objects.filter(household=household, year=year - 1).values_list("kind", "amount"))
+        """二算: the accounting year's accounting (fpr.periods.accounting_year) — the seeded items, with the
+        earnings the story lost: per capita income lands between 55% and 98% of the monitoring line (橙色, a
+        few 红色)."""
+        year = accounting_year(self.today)
+        items = dict(IncomeItem.objects.filter(household=household, year=year).values_list("kind", "amount"))
+        items = items or dict(
+            IncomeItem.objects.filter(household=household, year=year - 1).values_list("kind", "amount")
+        )
         line = monitoring_line_for(village_code=household.village_id, year=year)
         if story in STORIES and line is not None:
             earnings = (IncomeKind.WAGE, IncomeKind.BUSINESS, IncomeKind.PROPERTY)
@@ -261,7 +266,7 @@ class Builder:
             ],
             findings="帮扶措施均已落实，家庭收入稳定。" if elimination else "入户查看、核算收入，反映情况属实。",
             risk_points="无新增风险。" if elimination else demo.story.description,
-            year=self.today.year,
+            year=accounting_year(self.today),
         )
 
     def classify(self, demo: DemoCase) -> None:
@@ -332,10 +337,13 @@ class Builder:
     def _raise_income(self, demo: DemoCase) -> None:
         """The measures worked: this year's wages put the household well above the monitoring line."""
         household = demo.case.household
-        summary = income_summary(household=household, year=self.today.year)
+        summary = income_summary(household=household, year=accounting_year(self.today))
         target = (summary.monitoring_line + self.rng.randint(15, 40) * 100) * summary.size
         wage = summary.wage + max(target - summary.net_total, 0) or Decimal(6000)  # 稳定收入: some wages
         wage = wage.quantize(Decimal(100), rounding=ROUND_UP)
         account_items_set(
-            user=demo.village.cadre, household=household, year=self.today.year, incomes={IncomeKind.WAGE: wage}
+            user=demo.village.cadre,
+            household=household,
+            year=accounting_year(self.today),
+            incomes={IncomeKind.WAGE: wage},
         )

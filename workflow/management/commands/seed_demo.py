@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--households", type=int, default=2000, help="农户数 (default 2000)")
         parser.add_argument("--seed", type=int, default=2026, help="随机种子 (default 2026)")
-        parser.add_argument("--year", type=int, default=None, help="当前年度 (default: this year)")
+        parser.add_argument("--year", type=int, default=None, help="算账年度 (default: fpr.periods.accounting_year())")
         parser.add_argument(
             "--with-users",
             action=argparse.BooleanOptionalAction,
