@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fpr.errors import ConflictError
+from fpr.roles import ensure_case_reader
 from fpr.sensitive import Kind, shown_in_full
 from households import services
 from households.forms import (
@@ -116,6 +117,7 @@ def home(request):
 def household_list(request):
     """Households of the user's jurisdiction, 50 a page. Paging seeks on the unique 户编号
     ("after"/"before") instead of OFFSET, so page 1,000 costs what page 1 costs."""
+    ensure_case_reader(request.user, "农户信息")
     query = request.GET.copy()
     if token := query.get(SEARCH_PARAMETER):
         # A search posted by the page: the words (often an ID number) stay in the session, never the URL.

@@ -22,7 +22,7 @@ from assistance.services import PLAN_STAGES
 from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
 from fpr.keyset import keyset_page
-from fpr.roles import Role
+from fpr.roles import Role, ensure_case_reader
 from fpr.uploads import attachment_response
 from households.forms import apply_service_errors
 from households.selectors import villages_visible
@@ -427,6 +427,7 @@ def _villages(user) -> list[tuple[str, str, str]]:
 @login_required
 def case_queue_page(request):
     """The user's work queue, longest waiting first; reviewers tick cases and approve them in one go."""
+    ensure_case_reader(request.user, "监测对象")
     form = CaseFilterForm(request.GET or None, villages=_villages(request.user), stages=queue_stages(request.user))
     cases = case_queue(user=request.user, **form.filters())
     page = keyset_page(request, cases, field="stage_entered_at", descending=False)
@@ -494,6 +495,7 @@ def bulk_job_page(request, job_id: int):
 @login_required
 def case_list_page(request):
     """Every case in the user's jurisdiction (监测中、不予纳入 included), newest first."""
+    ensure_case_reader(request.user, "监测对象")
     form = CaseListFilterForm(request.GET or None, villages=_villages(request.user), stages=Stage.values)
     cases = case_list(user=request.user, **form.filters(), page_rows=True)
     context = {
