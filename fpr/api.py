@@ -1,13 +1,13 @@
 """API error shape: every 4xx and 5xx carries a JSON object with a Chinese `detail` (and field errors).
 
-A refused business rule is 400 (with its `extra`, e.g. `reasons`); a conflict with someone else's
-change is 409."""
+A refused business rule is 400 (with its `extra`, e.g. `reasons`); a role or jurisdiction refusal
+(ForbiddenError) is 403 with the same shape; a conflict with someone else's change is 409."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from fpr.errors import ApplicationError, ConflictError
+from fpr.errors import ApplicationError, ConflictError, ForbiddenError
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -41,6 +41,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(CSRF_FAILED)
     elif isinstance(exc, ConflictError):
         exc = Conflict(exc.message)
+    elif isinstance(exc, ForbiddenError):
+        exc = exceptions.PermissionDenied({"detail": exc.message, **exc.extra})
     elif isinstance(exc, ApplicationError):
         # `extra` carries structured detail, e.g. every reason a transition was refused.
         detail = {"detail": exc.message, **exc.extra}

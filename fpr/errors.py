@@ -10,3 +10,8 @@ class ApplicationError(Exception):
 
 class ConflictError(ApplicationError):
     """Someone else changed the object first; the caller should reload and look again (HTTP 409)."""
+
+
+class ForbiddenError(ApplicationError):
+    """The user's role, division level or jurisdiction does not allow the action (HTTP 403). An
+    ApplicationError still, so a page or a bulk job reports it with the other refusals."""

@@ -1,5 +1,6 @@
 """Roles (角色) a user can hold, and the division level each one works at. SPEC §1."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 
@@ -43,6 +44,16 @@ REGISTRY_EDITORS = {Role.VILLAGE_CADRE, Role.ADMINISTRATOR}
 
 # Roles that work with household and case data (everyone but department data officers).
 CASE_READERS = frozenset({Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_REVIEWER, Role.ADMINISTRATOR})
+
+
+def ensure_case_reader(user, what: str) -> None:
+    """A list page of households or cases refuses the other roles with a 403 that says why, instead of
+    an empty list that reads as "nothing registered" (a department officer sees no household at all)."""
+    if user.is_superuser or user.has_role(*CASE_READERS):
+        return
+    if user.has_role(Role.DEPARTMENT_OFFICER):
+        raise PermissionDenied(f"部门数据专员不查看{what}：本部门名单的上传和比对结果见“部门数据”。")
+    raise PermissionDenied(f"您的角色不能查看{what}。")
 
 
 class Department(models.TextChoices):

@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fpr.context_processors.navigation",
+                "workflow.context_processors.inbox",
             ],
         },
     },

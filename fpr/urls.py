@@ -6,9 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from fpr import views
 from fpr.forms import LoginForm
-from fpr.roles import Role
-from households import views as household_views
-from households.demo import DEMO_PASSWORD, DEMO_USERS
+from households.demo import DEMO_PASSWORD, demo_accounts
+from workflow import inbox_views
 
 # Under /api/ an unmatched address or a refused request answers with the API's JSON error shape.
 handler404 = "fpr.api.not_found"
@@ -21,15 +20,17 @@ login_view = auth_views.LoginView.as_view(
     redirect_authenticated_user=True,
     # Shown only when settings.DEMO_MODE is on (the template checks `demo_mode`).
     extra_context={
-        "demo_accounts": [(username, Role(role).label) for username, role, _ in DEMO_USERS],
+        "demo_accounts": demo_accounts(),
         "demo_password": DEMO_PASSWORD,
     },
 )
 
 urlpatterns = [
-    # The landing page counts the registry, so it lives in households (fpr modules import no app;
-    # this URL table is where the apps are put together).
-    path("", household_views.home, name="home"),
+    # The landing page by role (the registry's counts and the inbox, or a department officer's uploads)
+    # and 我的待办 compose every app, so they live in workflow (fpr modules import no app; this URL table
+    # is where the apps are put together).
+    path("", inbox_views.home, name="home"),
+    path("inbox/", inbox_views.inbox_page, name="inbox"),
     path("healthz/", views.healthz, name="healthz"),
     path("login/", login_view, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -15,6 +15,20 @@ DEMO_USERS = [
     ("guanli", Role.ADMINISTRATOR, "county"),
 ]
 
+# The second village's cadre, created by the demo cases (workflow.demo) in a village of zhenjie's township:
+# not one of DEMO_USERS (seed_county does not make them), same password.
+SECOND_CADRE = ("cunganbu2", "王建军")
+SECOND_CADRE_NOTE = "第二个村，有演示案件时"
+
+
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """(username, role label, note) of every demo login, in the order `seed_demo` prints them: the one
+    list of the login page and the command."""
+    accounts = [(username, Role(role).label, "") for username, role, _ in DEMO_USERS]
+    accounts.append((SECOND_CADRE[0], Role.VILLAGE_CADRE.label, SECOND_CADRE_NOTE))
+    return accounts
+
+
 # The demo department officer uploads 医保's lists (monitoring/samples/ has one per department; the
 # administrator "guanli" may upload every one of them).
 DEMO_DEPARTMENTS = {"bumen": Department.MEDICAL_INSURANCE}

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from fpr import clock
 from fpr.errors import ConflictError
 from fpr.periods import accounting_year
-from fpr.roles import CASE_READERS
+from fpr.roles import CASE_READERS, ensure_case_reader
 from fpr.search import search_query, search_view
 from fpr.sensitive import Kind, shown_in_full
 from households import services
@@ -116,6 +116,7 @@ def home(request):
 def household_list(request):
     """Households of the user's jurisdiction, 50 a page. Paging seeks on the unique 户编号
     ("after"/"before") instead of OFFSET, so page 1,000 costs what page 1 costs."""
+    ensure_case_reader(request.user, "农户信息")
     # A search posted by the page: the words (often an ID number) stay in the session, never the URL.
     query = search_query(request)
     form = HouseholdFilterForm(query or None, villages=_village_options(request.user))

@@ -88,11 +88,14 @@ PAGES["healthz"] = ({}, dict.fromkeys(PERSONAS, 200))
 PAGES["login"] = ({}, {**dict.fromkeys(PERSONAS, 302), "anonymous": 200})
 PAGES["logout"] = ({}, dict.fromkeys(PERSONAS, 405))  # POST only
 page("home", ok=200, readers=EVERYONE)
+# 我的待办 (workflow.inbox): every case reader's own; a department officer has no inbox (403, said why).
+page("inbox", ok=200, readers=STAFF + ["cadre_b"], denied=403)
 page("api-docs", ok=200, readers=EVERYONE)
 page("api-schema", ok=200, readers=EVERYONE, anonymous=401)
 # The registry. A department officer reads no household: 404 before any role check.
 REGISTRY_EDITORS = ["cadre_a", "administrator"]
-page("households:list", ok=200, readers=EVERYONE)
+# The lists refuse a department officer with a 403 that says why, not an empty "no household" list.
+page("households:list", ok=200, readers=STAFF + ["cadre_b"], denied=403)
 page("households:create", ok=200, readers=["cadre_a", "cadre_b", "administrator"], denied=403)
 page("households:detail", {"pk": "household"}, ok=200)
 page("households:edit", {"pk": "household"}, ok=200, readers=REGISTRY_EDITORS, denied=403, department=404)
@@ -127,8 +130,8 @@ page(
     department=404,
 )
 # Cases. The case of village A is under monitoring: the village's record pages show it read-only.
-page("cases:list", ok=200, readers=EVERYONE)
-page("cases:queue", ok=200, readers=EVERYONE)
+page("cases:list", ok=200, readers=STAFF + ["cadre_b"], denied=403)
+page("cases:queue", ok=200, readers=STAFF + ["cadre_b"], denied=403)
 # The lists' searches post their words (an ID number) and are sent back to the list with a token.
 post_only("cases:search", data={"q": "张三"}, outsider=302, department=302)
 post_only("cases:queue_search", data={"q": "1234"}, outsider=302, department=302)

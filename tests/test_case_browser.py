@@ -138,7 +138,7 @@ def test_case_goes_from_application_to_county_approval(
         assert "2026-11-22 起" in phone.inner_text("#actions")
         shot(phone, "phone-6-case-notice", "actions", "objections")
         assert no_horizontal_scroll(phone)
-        submit(phone, "nav.main-nav >> text=待办")
+        submit(phone, 'nav.main-nav a[href="/cases/queue/"]')
         row = phone.locator("tbody tr", has_text=household_a.number)
         assert "公示至 2026-11-21" in row.inner_text() and "可报镇街" in row.inner_text()
         shot(phone, "phone-7-village-queue")
@@ -153,7 +153,7 @@ def test_case_goes_from_application_to_county_approval(
         # ---------------------------------------------------------------- township reviewer, desktop
         desk, desk_errors = open_page(browser, DESKTOP)
         log_in(desk, base, "township")
-        submit(desk, "nav.main-nav >> text=待办")
+        submit(desk, 'nav.main-nav a[href="/cases/queue/"]')
         row = desk.locator("tbody tr", has_text=household_a.number)
         assert "张三" in row.inner_text() and "光明村" in row.inner_text()
         desk.check("[data-select-all]")
@@ -170,7 +170,7 @@ def test_case_goes_from_application_to_county_approval(
 
         # ---------------------------------------------------------------- county reviewer, desktop
         log_in(desk, base, "county")
-        submit(desk, "nav.main-nav >> text=待办")
+        submit(desk, 'nav.main-nav a[href="/cases/queue/"]')
         submit(desk, f"text={household_a.number}")
         desk.fill("#id_county_approve-opinion", "同意确定为监测对象。")
         desk.fill("#id_county_approve-comparison", "民政、医保、住建、车管等部门比对无异常，会商研判同意。")

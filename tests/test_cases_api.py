@@ -325,13 +325,23 @@ def test_refused_transition_is_400_with_every_reason(api, case_a, walker, cadre_
     assert response.json()["detail"] == "；".join(reasons)
 
 
-def test_wrong_role_is_refused_with_its_reason(api, case_a, walker, county_reviewer):
+def test_wrong_role_is_refused_with_403_and_its_reason(api, case_a, walker, county_reviewer, cadre_a):
+    """The README's promise (issue #13, point 10): a role refusal is a 403, a state problem stays 400/409."""
     walker.to_township(case_a)
+    events = case_a.events.count()
 
     response = api(county_reviewer).post(fire_url(case_a, "township_approve"), {"opinion": "同意"}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert response.json()["reasons"] == ["您的角色不能办理“镇街审核通过”。"]
+    assert response.json()["detail"] == "您的角色不能办理“镇街审核通过”。"
+    # The village cadre may never approve at the township, whatever the stage: 403 too, not a 409.
+    wrong_role_and_stage = api(cadre_a).post(fire_url(case_a, "county_approve"), {"opinion": "同意"}, format="json")
+    assert wrong_role_and_stage.status_code == 403
+    # The right role at the wrong stage is a state problem: 409, as before.
+    wrong_stage = api(cadre_a).post(fire_url(case_a, "submit_application"), {}, format="json")
+    assert wrong_stage.status_code == 409
+    assert case_a.events.count() == events  # nothing recorded by the refusals
 
 
 def test_stale_page_gets_409_already_handled(api, case_a, walker, township_reviewer):

@@ -7,6 +7,7 @@ with every guard that fails, so the page shows the same reasons the API and a bu
 
 from django import forms
 
+from fpr import clock
 from fpr.errors import ApplicationError
 from fpr.forms import MultipleFileField
 from fpr.periods import Period
@@ -43,6 +44,9 @@ class TransitionForm(forms.Form):
         attachments = self.fields.pop("attachments")
         for spec in transition.inputs:
             self.fields[spec.name] = input_field(spec)
+        if "starts_on" in self.fields:
+            # 公示开始日期: most notices are posted the day they are recorded; the cadre changes it if not.
+            self.fields["starts_on"].initial = clock.today
         self.fields["attachments"] = attachments
 
     def inputs(self) -> dict:

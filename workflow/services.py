@@ -11,7 +11,7 @@ from django.db.models import F
 
 from fpr import clock
 from fpr.broker import broker_available
-from fpr.errors import ApplicationError, ConflictError
+from fpr.errors import ApplicationError, ConflictError, ForbiddenError
 from fpr.roles import Level
 from fpr.uploads import validate_attachment
 from monitoring.models import NOTICE_STAGES, MonitoringCase, Objection, ObjectionStatus, Stage
@@ -30,6 +30,10 @@ class TransitionRefused(ApplicationError):
     def __init__(self, reasons: list[str]):
         super().__init__("；".join(reasons), extra={"reasons": reasons})
         self.reasons = reasons
+
+
+class TransitionForbidden(TransitionRefused, ForbiddenError):
+    """The user's role, level or jurisdiction may not fire the transition (the API's 403)."""
 
 
 class TransitionConflict(ConflictError):
@@ -101,10 +105,10 @@ def case_transition(
         workflow, spec = find_transition(transition)
         if expected_stage is not None and case.stage != expected_stage:
             raise TransitionConflict(f"已被他人处理：该案件已进入“{case.get_stage_display()}”环节，请刷新后查看。")
+        # A role refusal is told first (403), whatever the stage: the case's checks are not the caller's.
+        if denied := authorise(spec, case, user):
+            raise TransitionForbidden([denied])
         if case.stage not in spec.sources:
-            denied = authorise(spec, case, user)
-            if denied:
-                raise TransitionRefused([denied])
             raise TransitionConflict(
                 f"已被他人处理或不能办理：该案件当前处于“{case.get_stage_display()}”环节，不能“{spec.label}”。"
             )

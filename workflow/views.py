@@ -22,7 +22,7 @@ from assistance.services import PLAN_STAGES
 from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
 from fpr.keyset import keyset_page
-from fpr.roles import Role
+from fpr.roles import Role, ensure_case_reader
 from fpr.search import search_query, search_view
 from fpr.uploads import attachment_response
 from households.forms import apply_service_errors
@@ -449,6 +449,7 @@ def _villages(user) -> list[tuple[str, str, str]]:
 @login_required
 def case_queue_page(request):
     """The user's work queue, longest waiting first; reviewers tick cases and approve them in one go."""
+    ensure_case_reader(request.user, "监测对象")
     query = search_query(request)  # the words of a posted search come back from the session
     form = CaseFilterForm(query or None, villages=_villages(request.user), stages=queue_stages(request.user))
     cases = case_queue(user=request.user, **form.filters())
@@ -518,6 +519,7 @@ def bulk_job_page(request, job_id: int):
 @login_required
 def case_list_page(request):
     """Every case in the user's jurisdiction (监测中、不予纳入 included), newest first."""
+    ensure_case_reader(request.user, "监测对象")
     query = search_query(request)
     form = CaseListFilterForm(query or None, villages=_villages(request.user), stages=Stage.values)
     cases = case_list(user=request.user, **form.filters(), page_rows=True)

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from fpr.errors import ApplicationError
 from fpr.roles import Level, Role
+from households.demo import SECOND_CADRE
 from households.models import Division, LabourCapacity, User
 from households.services import member_update
 from monitoring.models import Stage
@@ -29,9 +30,6 @@ from workflow.demo.builder import WORK_TEAM, Builder, TooFewHouseholds, Village,
 from workflow.demo.stories import ILLNESS, NO_LABOUR
 
 __all__ = ["SECOND_CADRE", "TooFewHouseholds", "seed_demo_cases"]
-
-# The second village's cadre: not a login of households.demo.DEMO_USERS, but same password.
-SECOND_CADRE = ("cunganbu2", "王建军")
 
 
 def _second_cadre(village: Division, like: User) -> User:

@@ -11,11 +11,11 @@ from django.db import transaction
 
 from fpr import clock
 from fpr.errors import ApplicationError
-from households.demo import DEMO_PASSWORD, DEMO_USERS
+from households.demo import DEMO_PASSWORD, DEMO_USERS, demo_accounts
 from households.models import Household, User
 from households.seeding import seed_county
 from monitoring.models import MonitoringCase, Stage
-from workflow.demo import SECOND_CADRE, TooFewHouseholds, seed_demo_cases
+from workflow.demo import TooFewHouseholds, seed_demo_cases
 
 
 class Command(BaseCommand):
@@ -56,8 +56,7 @@ class Command(BaseCommand):
             first_cases = with_cases and len(logins) == len(DEMO_USERS) and not MonitoringCase.objects.exists()
             if first_cases and (cases := self._seed_cases(options["seed"], asked=options["with_cases"])):
                 self._print_cases(cases)
-                logins.append(SECOND_CADRE[0])
-            self._print_logins(logins)
+            self._print_logins()
             return
         try:
             # One transaction: a failure in the cases leaves no half-seeded county behind.
@@ -86,8 +85,8 @@ class Command(BaseCommand):
                 f"演示预警：{warnings.get_department_display()} {warnings.period} 名单 {warnings.rows_total} 行，"
                 f"推送预警 {warnings.warnings_created} 条（样例文件见 monitoring/samples/）。"
             )
-        logins = [login.username for login in result.demo_logins]
-        self._print_logins(logins + [SECOND_CADRE[0]] if cases else logins)
+        if with_users:
+            self._print_logins()
 
     def _seed_cases(self, seed: int, *, asked: bool | None) -> dict[str, int]:
         """Cases per stage; none, with a warning, for a county too small unless they were asked for."""
@@ -117,12 +116,14 @@ class Command(BaseCommand):
         for stage, count in cases.items():
             self.stdout.write(f"  {Stage(stage).label}：{count} 件")
 
-    def _print_logins(self, usernames: list[str]) -> None:
-        if not usernames:
+    def _print_logins(self) -> None:
+        """The demo logins that exist, from households.demo.demo_accounts (the login page's list too)."""
+        usernames = [username for username, _, _ in demo_accounts()]
+        users = {u.username: u for u in User.objects.filter(username__in=usernames).select_related("division")}
+        if not users:
             return
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
-        users = {u.username: u for u in User.objects.filter(username__in=usernames).select_related("division")}
-        for username in usernames:
+        for username in (u for u in usernames if u in users):
             user = users[username]
             division = user.division.name if user.division_id else ""
             self.stdout.write(f"  {username:<10} {'、'.join(user.role_labels):<8} {division}  {user.full_name}")
