@@ -41,6 +41,9 @@ class Stage(models.TextChoices):
     APPRAISAL = "appraisal", "民主评议"
     NOTICE = "notice", "公示"
     TOWNSHIP_REVIEW = "township_review", "镇街审核"
+    # Returned by the township for missing materials: the village supplies them and the case goes
+    # straight back to township review, without a new verification, appraisal or notice.
+    SUPPLEMENT = "supplement", "补充材料"
     COUNTY_APPROVAL = "county_approval", "县级审定"
     MONITORING = "monitoring", "监测中"
     REJECTED = "rejected", "不予纳入"
@@ -59,6 +62,7 @@ IDENTIFICATION_STAGES = (
     Stage.APPRAISAL,
     Stage.NOTICE,
     Stage.TOWNSHIP_REVIEW,
+    Stage.SUPPLEMENT,
     Stage.COUNTY_APPROVAL,
 )
 ELIMINATION_STAGES = (
