@@ -41,9 +41,6 @@ class Stage(models.TextChoices):
     APPRAISAL = "appraisal", "民主评议"
     NOTICE = "notice", "公示"
     TOWNSHIP_REVIEW = "township_review", "镇街审核"
-    # Returned by the township for missing materials: the village supplies them and the case goes
-    # straight back to township review, without a new verification, appraisal or notice.
-    SUPPLEMENT = "supplement", "补充材料"
     COUNTY_APPROVAL = "county_approval", "县级审定"
     MONITORING = "monitoring", "监测中"
     REJECTED = "rejected", "不予纳入"
@@ -54,6 +51,10 @@ class Stage(models.TextChoices):
     ELIM_TOWNSHIP = "elim_township", "风险消除·镇街审核"
     ELIM_COUNTY = "elim_county", "风险消除·县级审定"
     ELIMINATED = "eliminated", "风险消除"
+    # Identification again, last so that no index of the stages above moves: returned by the township
+    # for missing materials, the village supplies them and the case goes straight back to township
+    # review, without a new verification, appraisal or notice.
+    SUPPLEMENT = "supplement", "补充材料"
 
 
 IDENTIFICATION_STAGES = (

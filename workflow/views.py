@@ -549,7 +549,11 @@ def bulk_job_page(request, job_id: int):
 @login_required
 def case_list_page(request):
     """Every case in the user's jurisdiction (监测中、不予纳入 included), newest first."""
-    form = CaseListFilterForm(request.GET or None, villages=_villages(request.user), stages=Stage.values)
+    stages = [
+        *IDENTIFICATION_STAGES,
+        *(s for s in Stage.values if s not in IDENTIFICATION_STAGES),
+    ]  # 补充材料 in its place
+    form = CaseListFilterForm(request.GET or None, villages=_villages(request.user), stages=stages)
     cases = case_list(user=request.user, **form.filters(), page_rows=True)
     context = {
         "form": form,
