@@ -51,6 +51,10 @@ class Stage(models.TextChoices):
     ELIM_TOWNSHIP = "elim_township", "风险消除·镇街审核"
     ELIM_COUNTY = "elim_county", "风险消除·县级审定"
     ELIMINATED = "eliminated", "风险消除"
+    # Identification again, last so that no index of the stages above moves: returned by the township
+    # for missing materials, the village supplies them and the case goes straight back to township
+    # review, without a new verification, appraisal or notice.
+    SUPPLEMENT = "supplement", "补充材料"
 
 
 IDENTIFICATION_STAGES = (
@@ -59,6 +63,7 @@ IDENTIFICATION_STAGES = (
     Stage.APPRAISAL,
     Stage.NOTICE,
     Stage.TOWNSHIP_REVIEW,
+    Stage.SUPPLEMENT,
     Stage.COUNTY_APPROVAL,
 )
 ELIMINATION_STAGES = (

@@ -112,10 +112,11 @@ def case_create(
 
 @transaction.atomic
 def case_update_application(*, user, case: MonitoringCase, **fields) -> MonitoringCase:
-    """Complete or correct the application while it is still with the village."""
+    """Complete or correct the application while it is still with the village, or when the township
+    returned it for missing materials (补充材料)."""
     case = MonitoringCase.objects.select_for_update().get(pk=case.pk)
     ensure_village_actor(user=user, case=case)
-    _ensure_stage(case, Stage.APPLICATION)
+    _ensure_stage(case, Stage.APPLICATION, Stage.SUPPLEMENT)
     scan = fields.pop("authorization_scan", None)
     _check_file(scan, "authorization_scan")
     codes = fields.pop("risk_categories", None)

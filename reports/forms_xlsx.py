@@ -311,7 +311,16 @@ def _approval_rows(case: MonitoringCase, timeline: list[TimelineEntry]) -> list[
         )
     )
     for step, names in (
-        ("镇街审核", ("township_approve", "township_return", "township_reject")),
+        (
+            "镇街审核",
+            (
+                "township_approve",
+                "township_return",
+                "township_verification_return",
+                "township_appraisal_return",
+                "township_reject",
+            ),
+        ),
         ("县级审定", ("county_approve", "county_return", "county_reject")),
     ):
         event = _event(timeline, *names)

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from conftest import PDF_BYTES, PNG_BYTES
+from conftest import PDF_BYTES, PNG_BYTES, make_user
+from fpr.roles import Role
 from households.models import IncomeKind
 from households.services import account_items_set
 from monitoring.models import MonitoringCase, Stage
@@ -160,11 +161,12 @@ def test_case_goes_from_application_to_county_approval(
         assert desk.inner_text("[data-selected-count]") == "2"
         desk.fill("#id_opinion", "经复核，村级调查和评议程序完备，情况属实，同意纳入。")
         shot(desk, "desktop-1-township-queue")
-        walker.fire(other, "township_approve", township_reviewer, opinion="已审")  # a colleague, meanwhile
+        colleague = make_user("township2", township_reviewer.division, Role.TOWNSHIP_REVIEWER, full_name="钱审核")
+        walker.fire(other, "township_approve", colleague, opinion="已审")  # a colleague, meanwhile
         submit(desk, "button:has-text('审核通过，报县级审定')")
         result = desk.inner_text("#bulk-result")
         assert "共 2 件，成功 1 件，1 件未办理" in result
-        assert other.household.number in result and "已被他人处理" in result
+        assert other.household.number in result and "已被他人处理：" in result and "由钱审核（羊场镇）办理" in result
         shot(desk, "desktop-2-township-bulk-result")
         log_out(desk, base)
 
@@ -176,7 +178,11 @@ def test_case_goes_from_application_to_county_approval(
         desk.fill("#id_county_approve-comparison", "民政、医保、住建、车管等部门比对无异常，会商研判同意。")
         shot(desk, "desktop-3-county-case")
         submit(desk, "button:has-text('审定通过，纳入监测')")
-        assert "案件进入“监测中”环节" in desk.inner_text(".messages")
+        messages = desk.inner_text(".messages")
+        assert "案件进入“监测中”环节" in messages and "已为您打开待办中的下一件" in messages
+        assert other.household.number in desk.inner_text(".page-head")  # the colleague's case is next
+        shot(desk, "desktop-4-county-next-case")
+        submit(desk, "text=上一件（已办理）")
 
         # ---------------------------------------------------------------- the whole timeline
         case.refresh_from_db()

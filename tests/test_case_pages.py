@@ -359,16 +359,17 @@ def test_queue_shows_notice_deadline(client, case_a, walker, cadre_a):
     assert "公示至 2026-11-26" in content and "11-27 起可报" in content
 
 
-def test_bulk_approve_lists_the_failing_case(client, township_cases, walker, township_reviewer):
+def test_bulk_approve_lists_the_failing_case(client, township_cases, walker, township_reviewer, divisions):
     first, second, third = township_cases
-    walker.fire(second, "township_approve", walker.township, opinion="已审")  # handled meanwhile
+    colleague = make_user("township2", divisions["520521100000"], Role.TOWNSHIP_REVIEWER, full_name="钱审核")
+    walker.fire(second, "township_approve", colleague, opinion="已审")  # handled meanwhile
     client.force_login(township_reviewer)
     data = {"cases": [first.pk, second.pk, third.pk], "transition": "township_approve", "opinion": "经复核，同意。"}
     response = client.post(reverse("cases:bulk"), data)
     assert response.status_code == 302
     content = client.get(response.url).content.decode()
     assert "共 3 件，成功 2 件" in content and "1 件未办理" in content
-    assert second.household.number in content and "已被他人处理或不能办理" in content
+    assert second.household.number in content and "已被他人处理：该案件已于 2026-11-23 18:00 由钱审核" in content
     for case in (first, third):
         case.refresh_from_db()
         assert case.stage == Stage.COUNTY_APPROVAL

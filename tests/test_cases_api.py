@@ -557,7 +557,9 @@ def test_bulk_inline_reports_each_failure_and_does_the_rest(api, new_case, walke
     assert body["total"] == 4 and body["succeeded"] == 3
     assert [f["case"] for f in body["failures"]] == [draft.pk]
     assert body["failures"][0]["household"] == draft.household.number
-    assert "当前处于“提交申请”环节" in body["failures"][0]["reasons"][0]
+    assert body["failures"][0]["reasons"] == [
+        "该案件处于“提交申请”环节，不能办理“镇街审核通过”（须在“镇街审核”环节办理）。"
+    ]
     assert MonitoringCase.objects.filter(stage=Stage.COUNTY_APPROVAL).count() == 3
 
 

@@ -31,6 +31,7 @@ SHOWN_STAGES = {
     Stage.APPRAISAL,
     Stage.NOTICE,
     Stage.TOWNSHIP_REVIEW,
+    Stage.SUPPLEMENT,
     Stage.COUNTY_APPROVAL,
     Stage.MONITORING,
     Stage.REJECTED,
@@ -102,7 +103,17 @@ def test_an_application_without_the_scan_is_refused(users):
     unsigned = drafts.get(authorization_scan="")
     with pytest.raises(TransitionRefused, match="扫描件"):
         case_transition(user=users["cunganbu"], case_id=unsigned.pk, transition="submit_application")
-    assert drafts.filter(last_transition="township_return").exists()  # sent back by the township
+
+
+def test_a_case_returned_for_materials_goes_straight_back_to_the_township(users):
+    cadre = users["cunganbu"]
+    supplement = MonitoringCase.objects.get(stage=Stage.SUPPLEMENT, village=cadre.division)
+    assert supplement.last_transition == "township_return" and supplement.returned
+    case_transition(user=cadre, case_id=supplement.pk, transition="submit_supplement", inputs={"opinion": "已补充"})
+    supplement.refresh_from_db()
+    assert supplement.stage == Stage.TOWNSHIP_REVIEW
+    verification = MonitoringCase.objects.filter(stage=Stage.VERIFICATION, village=cadre.division)
+    assert verification.filter(last_transition="township_verification_return").exists()  # to be verified again
 
 
 def test_notices_running_due_and_objected(users):
@@ -124,7 +135,9 @@ def test_notices_running_due_and_objected(users):
 
 
 def test_township_review_has_a_case_returned_before(demo, db):
-    again = MonitoringCase.objects.filter(stage=Stage.TOWNSHIP_REVIEW, events__transition="township_return")
+    again = MonitoringCase.objects.filter(
+        stage=Stage.TOWNSHIP_REVIEW, events__transition="township_verification_return"
+    )
     assert again.count() == 1
 
 

@@ -410,6 +410,21 @@ def test_quarterly_risk_form_lists_the_townships_monitoring_objects_with_totals(
 # --------------------------------------------------------------------------- scoping and the log
 
 
+def test_approval_form_shows_a_township_return_for_verification(
+    data, township_reviewer, county_reviewer, cadre_a, client, open_case, make_household, village_a
+):
+    walker = CaseWalker(cadre_a, township_reviewer, county_reviewer)
+    case = walker.to_township(open_case(user=cadre_a, household=make_household(user=cadre_a, village=village_a)))
+    walker.fire(case, "township_verification_return", township_reviewer, opinion="收入测算缺少生态补偿金")
+    sheet = download(client, township_reviewer, f"/reports/cases/{case.pk}/forms/approval/")
+    header = find(sheet, "环节")
+    rows = {
+        sheet.cell(row=header.row + i, column=1).value: sheet.cell(row=header.row + i, column=5).value
+        for i in range(1, 7)
+    }
+    assert rows["镇街审核"] == "镇街退回重新入户核实。意见：收入测算缺少生态补偿金"
+
+
 @pytest.mark.parametrize("form", ["collection", "approval", "measures", "elimination"])
 def test_a_cadre_of_another_village_cannot_export_the_case_forms(data, cadre_b, client, form):
     client.force_login(cadre_b)

@@ -13,6 +13,7 @@ from conftest import pdf_scan
 from monitoring.models import MonitoringCase, ObjectionStatus, Stage
 from monitoring.services import case_create, objection_dismiss, objection_lodge, verification_record
 from workflow.identification import IDENTIFICATION
+from workflow.selectors import return_request
 from workflow.services import (
     TransitionConflict,
     TransitionRefused,
@@ -265,15 +266,78 @@ def test_objection_only_during_the_notice(case_a, walker, cadre_a):
 # --------------------------------------------------------------------------- township and county
 
 
-def test_township_return_needs_a_reason_and_goes_back_to_the_village(case_a, walker, township_reviewer, cadre_a):
+def test_township_return_for_materials_comes_back_to_township_review(case_a, walker, township_reviewer, cadre_a):
+    """补充材料: the village supplies what was asked and the case returns to the township without a new
+    verification, appraisal or 7-day notice."""
     walker.to_township(case_a)
     with pytest.raises(TransitionRefused) as exc:
         fire(case_a, "township_return", township_reviewer)
-    assert "请填写“退回原因”" in reasons_of(exc)
-    fire(case_a, "township_return", township_reviewer, opinion="收入测算缺少生态补偿金")
+    assert "请填写“须补充的材料及原因”" in reasons_of(exc)
+    fire(case_a, "township_return", township_reviewer, opinion="请补充残疾证复印件")
     case_a.refresh_from_db()
-    assert case_a.stage == Stage.APPLICATION and case_a.returned
-    assert any(a.transition.name == "submit_application" for a in case_available_transitions(user=cadre_a, case=case_a))
+    assert case_a.stage == Stage.SUPPLEMENT and case_a.returned
+    request = return_request(case=case_a)
+    assert request.label == "镇街退回补充材料" and request.opinion == "请补充残疾证复印件"
+    assert "直接报镇街审核" in request.asks
+    offered = [a.transition.name for a in case_available_transitions(user=cadre_a, case=case_a)]
+    assert offered == ["submit_supplement"]
+    with pytest.raises(TransitionRefused) as exc:
+        fire(case_a, "submit_supplement", cadre_a)
+    assert "请填写“补充情况说明”" in reasons_of(exc)
+    notices = case_a.notices.count()
+    fire(case_a, "submit_supplement", cadre_a, opinion="已上传残疾证复印件")
+    case_a.refresh_from_db()
+    assert case_a.stage == Stage.TOWNSHIP_REVIEW and not case_a.returned
+    assert case_a.notices.count() == notices  # no new notice
+    events = list(case_a.events.values_list("transition", "from_stage", "to_stage"))
+    assert events[-2:] == [
+        ("township_return", Stage.TOWNSHIP_REVIEW, Stage.SUPPLEMENT),
+        ("submit_supplement", Stage.SUPPLEMENT, Stage.TOWNSHIP_REVIEW),
+    ]
+    fire(case_a, "township_approve", township_reviewer, opinion="材料已补齐，同意")
+    case_a.refresh_from_db()
+    assert case_a.stage == Stage.COUNTY_APPROVAL
+
+
+def test_township_return_for_verification_needs_a_new_visit(case_a, walker, township_reviewer, cadre_a):
+    walker.to_township(case_a)
+    fire(case_a, "township_verification_return", township_reviewer, opinion="收入测算缺少生态补偿金")
+    case_a.refresh_from_db()
+    assert case_a.stage == Stage.VERIFICATION and case_a.returned
+    assert "重新入户核实" in return_request(case=case_a).asks
+    with pytest.raises(TransitionRefused) as exc:  # the old visit belongs to an earlier round
+        fire(case_a, "complete_verification", cadre_a)
+    assert "尚未填写本次入户核实记录" in reasons_of(exc)
+    walker.record_verification(case_a)
+    fire(case_a, "complete_verification", cadre_a)
+    case_a.refresh_from_db()
+    assert case_a.stage == Stage.APPRAISAL
+
+
+def test_township_return_for_appraisal_keeps_the_visit_but_needs_a_new_meeting_and_notice(
+    case_a, walker, township_reviewer, cadre_a
+):
+    walker.to_township(case_a)
+    fire(case_a, "township_appraisal_return", township_reviewer, opinion="评议代表未包含村民小组长")
+    case_a.refresh_from_db()
+    assert case_a.stage == Stage.APPRAISAL and case_a.returned
+    with pytest.raises(TransitionRefused) as exc:  # the earlier meeting does not count for this round
+        fire(case_a, "start_notice", cadre_a, starts_on=dt.date(2026, 11, 23), place="村务公开栏")
+    assert "尚未填写民主评议记录" in reasons_of(exc)
+    walker.record_appraisal(case_a, day=dt.date(2026, 11, 23))
+    fire(case_a, "start_notice", cadre_a, starts_on=dt.date(2026, 11, 23), place="村务公开栏")
+    case_a.refresh_from_db()
+    assert case_a.stage == Stage.NOTICE
+    with pytest.raises(TransitionRefused) as exc:  # a new 7-day notice
+        fire(case_a, "submit_to_township", cadre_a)
+    assert "还需等待7天" in reasons_of(exc)
+
+
+def test_reviewer_chooses_among_the_three_returns(case_a, walker, township_reviewer):
+    walker.to_township(case_a)
+    names = [a.transition.name for a in case_available_transitions(user=township_reviewer, case=case_a)]
+    assert {"township_return", "township_verification_return", "township_appraisal_return"} <= set(names)
+    assert "submit_supplement" not in names
 
 
 def test_township_reject_closes_the_case(case_a, walker, township_reviewer, open_case, household_a, cadre_a):
@@ -317,6 +381,9 @@ def _stage_reached(walker, case, stage):
         Stage.APPRAISAL: walker.to_appraisal,
         Stage.NOTICE: walker.to_notice,
         Stage.TOWNSHIP_REVIEW: walker.to_township,
+        Stage.SUPPLEMENT: lambda c: walker.fire(
+            walker.to_township(c), "township_return", walker.township, opinion="补充"
+        ),
         Stage.COUNTY_APPROVAL: walker.to_county,
     }
     return steps[stage](case)
@@ -441,7 +508,44 @@ def test_bulk_approve_reports_each_failure_and_does_the_rest(
     assert result["succeeded"] == 1
     failed = {f["case"]: f["reasons"] for f in result["failures"]}
     assert set(failed) == {other.pk, 999999}
-    assert "当前处于“提交申请”环节" in failed[other.pk][0]
+    # Not eligible, not handled by anyone: the real reason, not "已被他人处理".
+    assert failed[other.pk] == ["该案件处于“提交申请”环节，不能办理“镇街审核通过”（须在“镇街审核”环节办理）。"]
     assert "不在您的管辖范围内" in failed[999999][0]
     case_a.refresh_from_db()
     assert case_a.stage == Stage.COUNTY_APPROVAL
+
+
+def test_bulk_says_already_handled_only_when_someone_did(
+    walker, township_reviewer, divisions, open_case, make_household, cadre_a, village_a
+):
+    from conftest import make_user
+    from fpr.roles import Role
+
+    def new_case_factory():
+        return open_case(user=cadre_a, household=make_household(user=cadre_a, village=village_a))
+
+    colleague = make_user("township2", divisions["520521100000"], Role.TOWNSHIP_REVIEWER, full_name="钱审核")
+    by_colleague, by_me, returned, fine = (walker.to_township(new_case_factory()) for _ in range(4))
+    fire(by_colleague, "township_approve", colleague, opinion="同意")
+    fire(by_me, "township_approve", township_reviewer, opinion="同意")
+    fire(returned, "township_return", colleague, opinion="请补充残疾证")
+    result = case_bulk_transition(
+        user=township_reviewer,
+        case_ids=[by_colleague.pk, by_me.pk, returned.pk, fine.pk],
+        transition="township_approve",
+        inputs={"opinion": "同意"},
+    )
+    assert result["succeeded"] == 1
+    failed = {f["case"]: f["reasons"] for f in result["failures"]}
+    assert failed[by_colleague.pk] == [
+        "已被他人处理：该案件已于 2026-11-23 18:00 由钱审核（羊场镇）办理“镇街审核通过”，"
+        "现处于“县级审定”环节，请刷新后查看。"
+    ]
+    assert failed[by_me.pk][0].startswith("您已办理过：该案件已于 2026-11-23 18:00 办理“镇街审核通过”")
+    assert failed[returned.pk][0].startswith("已被他人处理：") and "“镇街退回补充材料”" in failed[returned.pk][0]
+
+
+def test_a_step_the_case_never_reached_is_refused_not_a_conflict(case_a, township_reviewer):
+    with pytest.raises(TransitionRefused) as exc:
+        fire(case_a, "township_approve", township_reviewer, opinion="同意")
+    assert reasons_of(exc) == "该案件处于“提交申请”环节，不能办理“镇街审核通过”（须在“镇街审核”环节办理）。"

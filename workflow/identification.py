@@ -118,16 +118,51 @@ IDENTIFICATION = Workflow(
             button="审核通过，报县级审定",
             bulk=True,
         ),
+        # 退回: the reviewer chooses what must be redone, so a small correction does not cost a new
+        # verification, appraisal and 7-day notice (RETURN_REQUESTS says what the village is asked).
         Transition(
             "township_return",
-            "镇街退回村级",
+            "镇街退回补充材料",
             sources=(Stage.TOWNSHIP_REVIEW,),
-            target=Stage.APPLICATION,
+            target=Stage.SUPPLEMENT,
+            roles=TOWNSHIP,
+            level=Level.TOWNSHIP,
+            inputs=(Input("opinion", "须补充的材料及原因"),),
+            style="secondary",
+            button="退回补充材料",
+        ),
+        Transition(
+            "township_verification_return",
+            "镇街退回重新入户核实",
+            sources=(Stage.TOWNSHIP_REVIEW,),
+            target=Stage.VERIFICATION,
             roles=TOWNSHIP,
             level=Level.TOWNSHIP,
             inputs=(Input("opinion", "退回原因"),),
             style="secondary",
-            button="退回村级",
+            button="退回重新入户核实",
+        ),
+        Transition(
+            "township_appraisal_return",
+            "镇街退回重新评议公示",
+            sources=(Stage.TOWNSHIP_REVIEW,),
+            target=Stage.APPRAISAL,
+            roles=TOWNSHIP,
+            level=Level.TOWNSHIP,
+            inputs=(Input("opinion", "退回原因"),),
+            style="secondary",
+            button="退回重新评议公示",
+        ),
+        Transition(
+            "submit_supplement",
+            "补充材料，报镇街审核",
+            sources=(Stage.SUPPLEMENT,),
+            target=Stage.TOWNSHIP_REVIEW,
+            roles=VILLAGE,
+            level=Level.VILLAGE,
+            guards=(guards.has_description, guards.has_authorization),
+            inputs=(Input("opinion", "补充情况说明"),),
+            button="已补充，报镇街审核",
         ),
         Transition(
             "township_reject",
@@ -180,3 +215,12 @@ IDENTIFICATION = Workflow(
 )
 
 WORKFLOWS = {IDENTIFICATION.name: IDENTIFICATION}
+
+# What the village is asked to do after each kind of return, shown with the reviewer's reason on the
+# case page, in the village's queue and in the API (`return_request`).
+RETURN_REQUESTS = {
+    "township_return": "补充镇街要求的材料（可上传附件、修改申请信息），填写补充情况说明后直接报镇街审核，"
+    "无需重新入户核实、评议和公示。",
+    "township_verification_return": "重新入户核实并填写信息采集表，再经民主评议和7天公示后报镇街审核。",
+    "township_appraisal_return": "重新召开民主评议会并公示7天后报镇街审核，本轮入户核实无需重做。",
+}

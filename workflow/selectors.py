@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     DateField,
     DurationField,
     ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
@@ -41,6 +44,7 @@ VILLAGE_STAGES = (
     Stage.VERIFICATION,
     Stage.APPRAISAL,
     Stage.NOTICE,
+    Stage.SUPPLEMENT,
     Stage.ELIM_VERIFICATION,
     Stage.ELIM_APPRAISAL,
     Stage.ELIM_NOTICE,
@@ -166,7 +170,32 @@ def case_queue(
     if stage:
         stages = tuple(s for s in stages if s == stage)
     cases = case_list(user=user, village=village, case_type=case_type, risk=risk, search=search, page_rows=True)
+    # A returned case shows, in the row, who returned it for what: the village sees what was asked.
+    last_event = TransitionEvent.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
+    returned = {"last_transition__endswith": "_return"}
+    cases = cases.annotate(
+        return_label=Case(
+            When(**returned, then=Subquery(last_event.values("label")[:1])), default=None, output_field=CharField()
+        ),
+        return_opinion=Case(
+            When(**returned, then=Subquery(last_event.values("opinion")[:1])), default=None, output_field=TextField()
+        ),
+    )
     return cases.filter(is_open=True, stage__in=stages).order_by("stage_entered_at", "pk")
+
+
+def next_in_queue(
+    *, user, exclude: int, after: tuple[dt.datetime, int] | None = None, filters: dict | None = None
+) -> MonitoringCase | None:
+    """下一件: the case after position `after` (stage_entered_at, pk) in the user's queue with the same
+    filters, or the first one when none is after it (the queue wraps round); never `exclude`."""
+    cases = case_queue(user=user, **(filters or {})).exclude(pk=exclude)
+    if after is not None:
+        entered, pk = after
+        later = cases.filter(Q(stage_entered_at__gt=entered) | Q(stage_entered_at=entered, pk__gt=pk)).first()
+        if later is not None:
+            return later
+    return cases.first()
 
 
 def queue_stages(user) -> tuple[str, ...]:
@@ -201,6 +230,48 @@ def notice_may_advance_on(starts_on: dt.date | None) -> dt.date | None:
 def _division_prefix(code: str) -> str:
     division = Division.objects.filter(pk=code).first()
     return division.prefix if division else code
+
+
+# --------------------------------------------------------------------------- returns (退回)
+
+
+@dataclass
+class ReturnRequest:
+    """What the reviewer who returned the case asked for: the step they chose, their reason and what
+    the village must now do (workflow.identification.RETURN_REQUESTS)."""
+
+    transition: str
+    label: str
+    opinion: str
+    asks: str
+    actor: str
+    actor_division: str
+    at: dt.datetime
+    attachments: list[tuple[str, str]] = field(default_factory=list)
+
+
+def return_request(*, case: MonitoringCase, timeline: list | None = None) -> ReturnRequest | None:
+    """The request behind a returned case (None when its last step was not a return)."""
+    from workflow.identification import RETURN_REQUESTS
+
+    if not case.returned:
+        return None
+    if timeline is None:
+        timeline = case_timeline(case=case)
+    events = [e for e in timeline if e.kind == "transition"]
+    if not events or events[-1].record.transition != case.last_transition:
+        return None
+    event = events[-1]
+    return ReturnRequest(
+        transition=event.record.transition,
+        label=event.title,
+        opinion=event.text,
+        asks=RETURN_REQUESTS.get(event.record.transition, ""),
+        actor=event.actor,
+        actor_division=event.actor_division,
+        at=event.at,
+        attachments=event.attachments,
+    )
 
 
 # --------------------------------------------------------------------------- timeline

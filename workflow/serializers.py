@@ -27,7 +27,7 @@ from monitoring.models import (
     Verification,
 )
 from workflow.models import BulkJob, TransitionEvent
-from workflow.selectors import case_timeline, notice_may_advance_on
+from workflow.selectors import case_timeline, notice_may_advance_on, return_request
 from workflow.services import WORKFLOWS, TransitionRefused, find_transition
 
 # --------------------------------------------------------------------------- shared pieces
@@ -149,10 +149,25 @@ class TimelineEntrySerializer(serializers.Serializer):
         return [{"name": name, "url": url} for name, url in entry.attachments]
 
 
+class ReturnRequestSerializer(serializers.Serializer):
+    transition = serializers.CharField(
+        label="退回操作",
+        help_text="township_return（补充材料）、township_verification_return（重新入户核实）、"
+        "township_appraisal_return（重新评议公示）、county_return 等",
+    )
+    label = serializers.CharField(label="退回名称")
+    opinion = serializers.CharField(label="退回原因或须补充的材料")
+    asks = serializers.CharField(label="村级须办理的事项")
+    actor = serializers.CharField(label="退回人")
+    actor_division = serializers.CharField(label="退回人单位")
+    at = serializers.DateTimeField(label="退回时间")
+
+
 class CaseDetailSerializer(CaseSerializer):
     household_summary = HouseholdSummarySerializer(source="household", read_only=True, label="农户")
     authorization_scan = serializers.FileField(read_only=True, allow_null=True, label="承诺授权书扫描件")
     timeline = serializers.SerializerMethodField(label="办理过程")
+    return_request = serializers.SerializerMethodField(label="退回要求（被退回时）")
 
     class Meta(CaseSerializer.Meta):
         fields = (
@@ -165,16 +180,27 @@ class CaseDetailSerializer(CaseSerializer):
             "closed_on",
             "close_reason",
             "updated_at",
+            "return_request",
             "timeline",
         )
         read_only_fields = fields
 
+    def _timeline(self, case) -> list:
+        if self.context.get("timeline") is not None:
+            return self.context["timeline"]
+        cache = self.__dict__.setdefault("_timelines", {})  # read once per case for both fields
+        if case.pk not in cache:
+            cache[case.pk] = case_timeline(case=case)
+        return cache[case.pk]
+
+    @extend_schema_field(ReturnRequestSerializer(allow_null=True))
+    def get_return_request(self, case) -> dict | None:
+        request = return_request(case=case, timeline=self._timeline(case))
+        return ReturnRequestSerializer(request).data if request else None
+
     @extend_schema_field(TimelineEntrySerializer(many=True))
     def get_timeline(self, case) -> list[dict]:
-        timeline = self.context.get("timeline")
-        if timeline is None:
-            timeline = case_timeline(case=case)
-        return TimelineEntrySerializer(timeline, many=True).data
+        return TimelineEntrySerializer(self._timeline(case), many=True).data
 
 
 class CaseInputSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from fpr import clock
 from fpr.broker import broker_available
@@ -109,9 +110,7 @@ def case_transition(
         if denied := authorise(spec, case, user):
             raise TransitionForbidden([denied])
         if case.stage not in spec.sources:
-            raise TransitionConflict(
-                f"已被他人处理或不能办理：该案件当前处于“{case.get_stage_display()}”环节，不能“{spec.label}”。"
-            )
+            _refuse_out_of_stage(case, spec, user)
         context = GuardContext(user=user, inputs=inputs, today=clock.today())
         reasons = evaluate(spec, case, context, authorise=authorise)
         reasons.extend(_attachment_errors(attachments))
@@ -141,6 +140,34 @@ def case_transition(
             spec.effect(case, context, event)
         case.save()
     return event
+
+
+def _refuse_out_of_stage(case: MonitoringCase, spec: Transition, user) -> None:
+    """The case is not in a stage the transition starts from. Either someone moved it out of such a
+    stage (已被他人处理, a conflict: the page or the ticked list was stale), or it was never there — it
+    simply is not eligible for this step, and the reason says which stage it is in and where the step
+    is done."""
+    stage = case.get_stage_display()
+    handled = (
+        TransitionEvent.objects.filter(case=case, from_stage__in=spec.sources)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if handled is not None:
+        at = timezone.localtime(handled.at).strftime("%Y-%m-%d %H:%M")
+        if handled.actor_id == user.pk:
+            raise TransitionConflict(
+                f"您已办理过：该案件已于 {at} 办理“{handled.label}”，现处于“{stage}”环节，请刷新后查看。"
+            )
+        who = str(handled.actor)
+        if handled.actor_division:
+            who += f"（{handled.actor_division}）"
+        raise TransitionConflict(
+            f"已被他人处理：该案件已于 {at} 由{who}办理“{handled.label}”，现处于“{stage}”环节，请刷新后查看。"
+        )
+    where = "、".join(Stage(source).label for source in spec.sources)
+    raise TransitionRefused([f"该案件处于“{stage}”环节，不能办理“{spec.label}”（须在“{where}”环节办理）。"])
 
 
 def _attachment_errors(attachments) -> list[str]:

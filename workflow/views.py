@@ -11,9 +11,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from assistance.advice import plan_advice
@@ -50,15 +51,19 @@ from monitoring.views import scoped_case
 from workflow import services
 from workflow.elimination import ELIMINATION
 from workflow.engine import missing_inputs
+from workflow.evidence import department_evidence
 from workflow.forms import BulkForm, CaseFilterForm, CaseListFilterForm, TransitionForm
 from workflow.models import BulkJobStatus, EventAttachment
 from workflow.selectors import (
+    COUNTY_STAGES,
     bulk_job_for,
     bulk_transitions,
     case_list,
     case_queue,
     case_timeline,
+    next_in_queue,
     queue_stages,
+    return_request,
     transition_label,
 )
 
@@ -78,6 +83,7 @@ WAITS_ON = {
     Stage.APPRAISAL: VILLAGE_WAIT,
     Stage.NOTICE: VILLAGE_WAIT,
     Stage.TOWNSHIP_REVIEW: TOWNSHIP_WAIT,
+    Stage.SUPPLEMENT: VILLAGE_WAIT,
     Stage.COUNTY_APPROVAL: COUNTY_WAIT,
     Stage.ELIM_VERIFICATION: VILLAGE_WAIT,
     Stage.ELIM_APPRAISAL: VILLAGE_WAIT,
@@ -105,11 +111,16 @@ def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
     for entry in timeline:
         if entry.kind == "transition":
             entry.rows = _event_rows(entry)
+    # 县级审定: what the department lists say about the household, and the comparison result pre-filled.
+    evidence = department_evidence(user=user, case=case) if case.stage in COUNTY_STAGES else None
     actions, blocked = [], []
     for option in services.case_available_transitions(user=user, case=case):
         posted = bound.pop(f"transition:{option.transition.name}", None)
         if option.allowed:
-            actions.append((option, posted or TransitionForm(transition=option.transition)))
+            initial = {}
+            if evidence and any(spec.name == "comparison" for spec in option.transition.inputs):
+                initial["comparison"] = evidence.summary
+            actions.append((option, posted or TransitionForm(transition=option.transition, initial=initial)))
         else:
             blocked.append((option, posted is not None))
     for form in bound.values():  # a posted transition the user cannot see here: say why, at the top
@@ -140,6 +151,11 @@ def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
         "progress_bars": _progress_bars(case, steps, elimination_steps),
         "timeline": timeline,
         "last_event": last_event,
+        "return_request": return_request(case=case, timeline=timeline),
+        "evidence": evidence,
+        # 下一件: the case after this one in the user's queue (the first one once this has left it).
+        "next_case": _next_case(request, exclude=case.pk, after=(case.stage_entered_at, case.pk)),
+        "previous_case": _previous(request),
         # Sent back to 监测中 by the elimination procedure (评议未通过, 镇街退回, 县级不同意): say why.
         "elimination_returned": case.stage == Stage.MONITORING
         and last_event is not None
@@ -162,6 +178,12 @@ def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
         **_classification_context(case, village_actor, bound.get("classify")),
     }
     return render(request, "workflow/case_detail.html", context)
+
+
+def _previous(request) -> int | None:
+    """The case just approved before opening this one (?previous=), for a link back to it."""
+    value = request.GET.get("previous", "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
 
 
 def _is_village_actor(user, case: MonitoringCase) -> bool:
@@ -263,14 +285,19 @@ def _steps(stages, *, reached: int, stopped_at: str | None = None) -> list[dict]
 
 def _identification_progress(case: MonitoringCase, timeline) -> list[dict]:
     """The six stages of 识别程序; every one is done once the case is under monitoring or beyond."""
-    stages = [(stage, Stage(stage).label) for stage in IDENTIFICATION_STAGES]
+    # 补充材料 is a loop of township review, not a step of its own: the bar shows it on 镇街审核.
+    order = [stage for stage in IDENTIFICATION_STAGES if stage != Stage.SUPPLEMENT]
+    stages = [(stage, Stage(stage).label) for stage in order]
     if case.stage == Stage.REJECTED:
         closing = [e for e in timeline if e.kind == "transition" and e.to_stage == Stage.REJECTED]
         rejected_at = closing[-1].from_stage if closing else Stage.APPLICATION
-        reached = IDENTIFICATION_STAGES.index(rejected_at) if rejected_at in IDENTIFICATION_STAGES else 0
+        reached = order.index(rejected_at) if rejected_at in order else 0
         return _steps(stages, reached=reached, stopped_at=rejected_at)
-    if case.stage in IDENTIFICATION_STAGES:
-        return _steps(stages, reached=IDENTIFICATION_STAGES.index(case.stage))
+    if case.stage == Stage.SUPPLEMENT:
+        stages = [(s, "镇街审核（补充材料）" if s == Stage.TOWNSHIP_REVIEW else label) for s, label in stages]
+        return _steps(stages, reached=order.index(Stage.TOWNSHIP_REVIEW))
+    if case.stage in order:
+        return _steps(stages, reached=order.index(case.stage))
     return _steps(stages, reached=len(stages))
 
 
@@ -323,6 +350,7 @@ def transition_fire(request, pk: int, name: str):
     except KeyError:
         raise Http404 from None
     form = TransitionForm(request.POST, request.FILES, transition=spec)
+    position = (case.stage_entered_at, case.pk)  # its place in the queue, before the step moves it
     if form.is_valid():
         try:
             event = services.case_transition(
@@ -342,9 +370,34 @@ def transition_fire(request, pk: int, name: str):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"已办理“{event.label}”，案件进入“{Stage(event.to_stage).label}”环节。")
+            done = f"已办理“{event.label}”，案件进入“{Stage(event.to_stage).label}”环节。"
+            following = _next_case(request, exclude=case.pk, after=position) if spec.bulk else None
+            if following is not None:  # an approval: straight on to the next case of the same queue
+                number = case.household.number
+                messages.success(request, f"户 {number}：{done}已为您打开待办中的下一件。")
+                return redirect(reverse("cases:detail", args=[following.pk]) + f"?previous={case.pk}")
+            messages.success(request, done)
             return redirect("cases:detail", pk=case.pk)
     return _case_page(request, case, bound={f"transition:{name}": form})
+
+
+QUEUE_FILTERS = "queue-filters"  # the session key of the filters the user's queue was last shown with
+
+
+def _queue_filters(request) -> dict:
+    """The filters of the queue the user last looked at (village, type, risk, stage), so 下一件 stays
+    in the same queue."""
+    data = QueryDict(request.session.get(QUEUE_FILTERS, ""))
+    if not data:
+        return {}
+    form = CaseFilterForm(data, villages=_villages(request.user), stages=queue_stages(request.user))
+    return form.filters()
+
+
+def _next_case(request, *, exclude: int, after=None) -> MonitoringCase | None:
+    if not queue_stages(request.user):
+        return None
+    return next_in_queue(user=request.user, exclude=exclude, after=after, filters=_queue_filters(request))
 
 
 # --------------------------------------------------------------------------- objections (公示异议)
@@ -452,7 +505,9 @@ def case_queue_page(request):
     ensure_case_reader(request.user, "监测对象")
     query = search_query(request)  # the words of a posted search come back from the session
     form = CaseFilterForm(query or None, villages=_villages(request.user), stages=queue_stages(request.user))
-    cases = case_queue(user=request.user, **form.filters())
+    filters = form.filters()
+    request.session[QUEUE_FILTERS] = urlencode({name: value for name, value in filters.items() if value})
+    cases = case_queue(user=request.user, **filters)
     page = keyset_page(request, cases, field="stage_entered_at", descending=False)
     transitions = bulk_transitions(user=request.user)
     context = {
@@ -521,7 +576,11 @@ def case_list_page(request):
     """Every case in the user's jurisdiction (监测中、不予纳入 included), newest first."""
     ensure_case_reader(request.user, "监测对象")
     query = search_query(request)
-    form = CaseListFilterForm(query or None, villages=_villages(request.user), stages=Stage.values)
+    stages = [
+        *IDENTIFICATION_STAGES,
+        *(s for s in Stage.values if s not in IDENTIFICATION_STAGES),
+    ]  # 补充材料 in its place
+    form = CaseListFilterForm(query or None, villages=_villages(request.user), stages=stages)
     cases = case_list(user=request.user, **form.filters(), page_rows=True)
     context = {
         "form": form,

@@ -45,13 +45,21 @@ def _second_cadre(village: Division, like: User) -> User:
 
 def _scenarios(b: Builder, v1: Village, v2: Village) -> None:
     S = Stage
-    # 提交申请: one ready to submit, one without the 承诺授权书 scan (提交 is refused), one returned.
+    # 提交申请: one ready to submit, one without the 承诺授权书 scan (提交 is refused).
     b.new(v1)
     b.new(v1, signed=False)
-    returned = b.new(v1, S.TOWNSHIP_REVIEW, notice=12)
-    b.fire(returned, "township_return", b.township, opinion="信息采集表缺少生态补偿金收入，请补充后重新核实。")
     b.new(v2)
-    # 入户核实: one not visited yet, one visited and ready to go on.
+    # 补充材料: returned by the township for a missing paper; it goes straight back once supplied.
+    supplement = b.new(v1, S.TOWNSHIP_REVIEW, notice=12)
+    b.fire(supplement, "township_return", b.township, opinion="请补充户主残疾证复印件和医疗费用发票。")
+    # 入户核实: one returned by the township to be verified again, one not visited yet, one visited.
+    returned = b.new(v1, S.TOWNSHIP_REVIEW, notice=14)
+    b.fire(
+        returned,
+        "township_verification_return",
+        b.township,
+        opinion="信息采集表缺少生态补偿金收入，请重新入户核实。",
+    )
     b.new(v1, S.VERIFICATION)
     b.record_verification(b.new(v1, S.VERIFICATION, notice=2), b.day(1))
     # 民主评议: one waiting for the meeting, one appraised and ready for the notice.
@@ -73,7 +81,7 @@ def _scenarios(b: Builder, v1: Village, v2: Village) -> None:
     for village, days in ((v1, 8), (v1, 11), (v1, 14), (v2, 9), (v2, 13)):
         b.new(village, S.TOWNSHIP_REVIEW, notice=days)
     again = b.new(v1, S.TOWNSHIP_REVIEW, notice=30)
-    b.fire(again, "township_return", b.township, opinion="缺少家庭成员务工收入佐证材料，请补充后重新核实。")
+    b.fire(again, "township_verification_return", b.township, opinion="缺少家庭成员务工收入，请重新入户核实。")
     b.advance(again, S.TOWNSHIP_REVIEW, notice_days_ago=10)
     # 县级审定: several for bulk approval.
     for village, days in ((v1, 15), (v1, 18), (v1, 21), (v2, 16)):

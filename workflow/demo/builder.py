@@ -231,6 +231,8 @@ class Builder:
             elif stage in (Stage.NOTICE, Stage.ELIM_NOTICE):
                 submit = "submit_elim_to_township" if stage == Stage.ELIM_NOTICE else "submit_to_township"
                 self.fire(demo, submit, cadre)
+            elif stage == Stage.SUPPLEMENT:
+                self.fire(demo, "submit_supplement", cadre, opinion="已补充镇街要求的材料。")
             elif stage == Stage.TOWNSHIP_REVIEW:
                 self.fire(
                     demo,
