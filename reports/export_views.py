@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -113,6 +113,9 @@ def export_status(request, pk: int):
     export_requeue_stalled(export)  # never queued while the broker was down: queue it now
     running = export.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
     percent = round(100 * export.rows_written / export.rows_total) if export.rows_total else (0 if running else 100)
+    if request.GET.get("format") == "json":  # what the page's poller asks while the file is written (poll.js)
+        figures = {"rows_written": export.rows_written, "percent": percent}
+        return JsonResponse({"done": not running, "status": export.get_status_display(), "figures": figures})
     described = describe_filters(export.filters) if export.kind == ExportKind.LEDGER else ""
     if described and export.filters.get("year"):
         described += f"；收入年度：{export.filters['year']}年"

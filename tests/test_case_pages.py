@@ -2,6 +2,7 @@
 transitions, stale pages, jurisdiction, the work queue and bulk approval, uploads, the admin."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -399,11 +400,18 @@ def test_large_bulk_runs_as_a_job_with_progress(client, settings, township_cases
     job = BulkJob.objects.get()
     assert response.url == reverse("cases:bulk_job", args=[job.pk])
     waiting = client.get(response.url).content.decode()
-    assert 'http-equiv="refresh"' in waiting and "排队中" in waiting
+    assert "data-poll=" in waiting and "排队中" in waiting and "http-equiv" in waiting  # (in <noscript> only)
+    assert client.get(response.url + "?format=json").json() == {
+        "done": False,
+        "status": "排队中",
+        "figures": {"processed": 0, "succeeded": 0, "failed": 0},
+    }
     bulk_job_run(job_id=job.pk)  # what the Celery worker does
     done = client.get(response.url).content.decode()
-    assert 'http-equiv="refresh"' not in done
-    assert "已完成" in done and "成功 2 件" in done and township_cases[1].household.number in done
+    assert "http-equiv" not in done and "data-poll" not in done
+    assert client.get(response.url + "?format=json").json()["done"] is True
+    text = re.sub(r"<[^>]+>", "", done)
+    assert "已完成" in done and "成功 2 件" in text and township_cases[1].household.number in done
     assert BulkJob.objects.get().status == BulkJobStatus.DONE
 
 

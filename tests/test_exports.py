@@ -567,7 +567,11 @@ def test_the_ledger_runs_as_a_background_export_on_a_real_worker(
     response = client.post("/reports/ledger/", {"village": village_a.code, "case_type": "marginal", "year": 2026})
     export = Export.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/reports/exports/{export.pk}/"
-    assert 'http-equiv="refresh" content="2"' in client.get(response["Location"]).content.decode()
+    waiting = client.get(response["Location"]).content.decode()
+    # The page asks a small JSON for its progress (poll.js), not a reload every 2 s.
+    assert "data-poll=" in waiting and "js/poll.js" in waiting and '<noscript><meta http-equiv="refresh"' in waiting
+    polled = client.get(response["Location"] + "?format=json").json()
+    assert set(polled) == {"done", "status", "figures"} and set(polled["figures"]) == {"rows_written", "percent"}
 
     deadline = time.monotonic() + 60  # the worker runs in real time
     while (export := Export.objects.get()).status in (ExportStatus.QUEUED, ExportStatus.RUNNING):

@@ -256,3 +256,11 @@ def test_the_period_defaults_to_last_month(client, administrator):
         client.force_login(administrator)
         form = client.get(reverse("monitoring:upload_create")).content.decode()
     assert 'value="2026-12"' in form
+
+
+def test_a_field_error_is_tied_to_its_input(client, administrator):
+    """aria-invalid on the input, aria-describedby naming its help and its error, which exist (#13)."""
+    client.force_login(administrator)
+    page = post_upload(client, b"x", period="2026/11").content.decode()
+    assert 'aria-invalid="true"' in page and 'aria-describedby="id_period_helptext id_period_error"' in page
+    assert 'id="id_period_helptext"' in page and 'id="id_period_error"' in page

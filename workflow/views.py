@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, QueryDict
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -560,6 +560,10 @@ def bulk_job_page(request, job_id: int):
     if job is None:
         raise Http404
     services.bulk_job_requeue_stalled(job=job)  # never queued while the broker was down: queue it now
+    running = job.status in (BulkJobStatus.QUEUED, BulkJobStatus.RUNNING)
+    if request.GET.get("format") == "json":  # what the page's poller asks while the job runs (poll.js)
+        figures = {"processed": job.processed, "succeeded": job.succeeded, "failed": job.failed}
+        return JsonResponse({"done": not running, "status": job.get_status_display(), "figures": figures})
     label = transition_label(job.transition)
     context = {
         "job": job,

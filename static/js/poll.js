@@ -27,7 +27,9 @@ document.addEventListener("DOMContentLoaded", () => {
         }
         for (const [name, value] of Object.entries(data.figures || {})) {
           const cell = box.querySelector(`[data-figure="${name}"]`);
-          if (cell && typeof value === "number") cell.textContent = number.format(value);
+          if (!cell || typeof value !== "number") continue;
+          if (cell.tagName === "PROGRESS") cell.value = value;
+          else cell.textContent = number.format(value);
         }
         const phase = box.querySelector("[data-phase]");
         if (phase && typeof data.phase === "string") phase.textContent = data.phase;
