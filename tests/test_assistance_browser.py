@@ -219,7 +219,8 @@ def test_cadre_adds_the_missing_measure_and_the_blocking_rule_clears(
         shot(phone, "phone-8-case-eliminated", "timeline")
         assert no_horizontal_scroll(phone)
 
-        submit(phone, "nav.main-nav >> text=走访任务")
+        phone.click("nav.main-nav summary:has-text('更多')")  # on a phone the menu's other entries
+        submit(phone, "nav.main-nav .main-nav__menu >> text=走访任务")
         duty = phone.locator(".duty", has_text="刘帮扶（县农业农村局）")
         assert unvisited.household.number in duty.inner_text() and "2026-10-15" in duty.inner_text()
         shot(phone, "phone-9-visit-duty")

@@ -20,6 +20,15 @@ def test_village_cadre_goes_from_the_home_counts_to_an_overdue_item(browser, liv
         assert "共 6 项" in home and "已超时 2 项" in home
         assert phone.inner_text('nav.main-nav a[href="/inbox/"] .nav-badge') == "6"
         phone.locator("#home-inbox").screenshot(path=str(ARTIFACTS / "inbox-phone-home.png"))
+        # The menu on a phone: four entries and 更多, nothing hidden off the side (#13 point 21).
+        bar = "nav.main-nav > ul"
+        assert phone.evaluate(f"(b => b.scrollWidth <= b.clientWidth + 1)(document.querySelector('{bar}'))")
+        menu = phone.locator("nav.main-nav .main-nav__menu")
+        assert not menu.is_visible() and not phone.is_visible("nav.main-nav .main-nav__extra")
+        phone.click("nav.main-nav summary:has-text('更多')")
+        assert "农户信息" in menu.inner_text() and "走访任务" in menu.inner_text()
+        phone.screenshot(path=str(ARTIFACTS / "menu-phone-more.png"))
+        phone.click("nav.main-nav summary:has-text('更多')")
 
         with phone.expect_navigation():
             phone.click('#home-inbox a[href="/inbox/"]')
