@@ -144,10 +144,23 @@ def test_case_goes_from_application_to_county_approval(
         assert "公示至 2026-11-21" in row.inner_text() and "可报镇街" in row.inner_text()
         shot(phone, "phone-7-village-queue")
         assert no_horizontal_scroll(phone)
+        assert row.bounding_box()["height"] < 130  # a compact row, not nine labelled lines
         submit(phone, f"text={household_a.number}")
         submit(phone, "button:has-text('报镇街审核')")
         assert "案件进入“镇街审核”环节" in phone.inner_text(".messages")
         assert "本环节由镇街审核员办理" in phone.inner_text("#actions")
+        log_out(phone, base)
+
+        # The township's queue on a phone: 全选本页 and the actions in a bar at the bottom of the screen.
+        log_in(phone, base, "township")
+        phone.goto(f"{base}/cases/queue/")
+        bar = phone.locator(".bulk__buttons")
+        assert bar.is_visible() and "全选本页" in bar.inner_text()
+        assert bar.bounding_box()["y"] + bar.bounding_box()["height"] >= phone.viewport_size["height"] - 1
+        phone.check(".bulk__all [data-select-all]")
+        assert phone.inner_text(".bulk__all [data-selected-count]") == "2"
+        shot(phone, "phone-8-township-queue")
+        assert no_horizontal_scroll(phone)
         log_out(phone, base)
         assert phone_errors == []
 
@@ -157,7 +170,7 @@ def test_case_goes_from_application_to_county_approval(
         submit(desk, 'nav.main-nav a[href="/cases/queue/"]')
         row = desk.locator("tbody tr", has_text=household_a.number)
         assert "张三" in row.inner_text() and "光明村" in row.inner_text()
-        desk.check("[data-select-all]")
+        desk.check("th [data-select-all]")
         assert desk.inner_text("[data-selected-count]") == "2"
         desk.fill("#id_opinion", "经复核，村级调查和评议程序完备，情况属实，同意纳入。")
         shot(desk, "desktop-1-township-queue")
