@@ -63,6 +63,8 @@ def test_upload_page_to_results_and_report(client, administrator, household_a):
     assert upload.status == UploadStatus.PREVIEW and not RiskWarning.objects.exists()
     assert start(client, upload).status_code == 302
     queued = client.get(response.url).content.decode()
+    # The message says what happened, and agrees with the status beside it (#13 point 7).
+    assert "已开始比对，后台正在比对" in queued and "正在比对。" not in queued.replace("后台正在比对。", "")
     # While the worker runs the page asks a small JSON for its figures (poll.js), not a whole reload.
     assert "等待比对" in queued and "data-poll=" in queued and "js/poll.js" in queued
     assert '<noscript><meta http-equiv="refresh"' in queued and queued.count("http-equiv") == 1
