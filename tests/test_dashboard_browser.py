@@ -104,5 +104,9 @@ def test_dashboard_drill_down_and_statistics_download(browser, live_server, case
         phone.screenshot(path=str(ARTIFACTS / "stats-phone-dashboard.png"), full_page=True)
         phone.goto(f"{base}/reports/?division=520521100000")
         assert no_horizontal_scroll(phone)
+        # Each village first as a card of its leading figures (#13 point 21), the whole table below.
+        cards = phone.locator(".stats-card")
+        assert cards.count() == phone.locator("#stats-table tbody tr").count() >= 1
+        assert cards.first.is_visible() and "监测对象" in cards.first.inner_text()
         phone.screenshot(path=str(ARTIFACTS / "stats-phone-statistics.png"), full_page=True)
         assert not phone_errors, phone_errors

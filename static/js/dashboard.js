@@ -19,8 +19,13 @@
 
   function labelNonZero(p) { return p.value ? String(p.value) : ""; }
 
+  // A category name wraps onto a second line rather than being cut ("脱…" told nobody anything).
+  var narrow = window.innerWidth < 720;
   function bars(names, series, horizontal) {
-    var category = { type: "category", data: names, axisLabel: { interval: 0, width: 72, overflow: "truncate" } };
+    var category = {
+      type: "category", data: names,
+      axisLabel: { interval: 0, width: narrow ? 60 : 96, overflow: "break", lineHeight: 14 },
+    };
     var value = { type: "value", minInterval: 1 };
     return {
       tooltip: { trigger: "axis" },
@@ -44,7 +49,7 @@
       type: "pie", radius: ["35%", "62%"], center: ["50%", "45%"],
       // A type with no household has no slice (its label would sit on top of its neighbour's).
       data: data.types.filter(function (t) { return t.value > 0; }),
-      label: { formatter: "{b}：{c} 户" },
+      label: { formatter: "{b}：{c} 户", width: narrow ? 70 : 120, overflow: "break" },
     }],
   });
   draw("chart-risks", bars(data.risks.map(function (r) { return r.name; }),
