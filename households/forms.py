@@ -144,6 +144,17 @@ class MemberForm(forms.Form):
             if "disability_certificate" in hidden:
                 _keep_unless_typed(self, "disability_certificate", hidden["disability_certificate"])
 
+    def clean(self):
+        from households.services import member_rule_errors
+
+        cleaned = super().clean()
+        if cleaned:  # an untouched blank row stays blank
+            for field, messages in member_rule_errors(cleaned).items():
+                if field in self.fields and field not in self.errors:
+                    for message in messages:
+                        self.add_error(field, message)
+        return cleaned
+
     def main_fields(self):
         return [self[name] for name in MEMBER_MAIN_FIELDS if name in self.fields]
 

@@ -135,27 +135,35 @@ def _clean_member(member: Member, *, user) -> None:
         duplicate = _duplicate_id_error(member.id_number, user=user, exclude_pk=member.pk)
         if duplicate:
             errors.update(duplicate.message_dict)
-    if member.health == Health.DISABLED:
-        if not member.disability_category or not member.disability_grade:
-            errors.setdefault("disability_category", []).append("残疾成员须填写残疾类别和等级。")
-        if member.disability_certificate and "id_number" not in errors:
-            try:
-                category, grade = parse_disability_certificate(
-                    member.disability_certificate, id_number=member.id_number
-                )
-            except ValidationError as exc:
-                errors.setdefault("disability_certificate", []).extend(exc.messages)
-            else:
-                if member.disability_category and category != member.disability_category:
-                    errors.setdefault("disability_certificate", []).append("残疾人证号中的残疾类别与所填类别不一致。")
-                if member.disability_grade and grade != member.disability_grade:
-                    errors.setdefault("disability_certificate", []).append("残疾人证号中的残疾等级与所填等级不一致。")
-    elif member.disability_certificate or member.disability_category or member.disability_grade:
-        errors.setdefault("health", []).append("填写了残疾信息的成员，健康状况应选“残疾”。")
-    if member.health == Health.SERIOUS and not member.illness:
-        errors.setdefault("illness", []).append("患大病的成员须填写疾病名称。")
+    for field, messages in member_rule_errors(vars(member)).items():
+        errors.setdefault(field, []).extend(messages)
+    if member.health == Health.DISABLED and member.disability_certificate and "id_number" not in errors:
+        try:
+            category, grade = parse_disability_certificate(member.disability_certificate, id_number=member.id_number)
+        except ValidationError as exc:
+            errors.setdefault("disability_certificate", []).extend(exc.messages)
+        else:
+            if member.disability_category and category != member.disability_category:
+                errors.setdefault("disability_certificate", []).append("残疾人证号中的残疾类别与所填类别不一致。")
+            if member.disability_grade and grade != member.disability_grade:
+                errors.setdefault("disability_certificate", []).append("残疾人证号中的残疾等级与所填等级不一致。")
     if errors:
         raise ValidationError(errors)
+
+
+def member_rule_errors(data) -> dict[str, list[str]]:
+    """The rules between a member's health fields, by field. The member form runs them too, so that
+    a missing illness name is told in the same round as a mistyped ID number."""
+    errors: dict[str, list[str]] = {}
+    health = data.get("health")
+    if health == Health.DISABLED:
+        if not data.get("disability_category") or not data.get("disability_grade"):
+            errors["disability_category"] = ["残疾成员须填写残疾类别和等级。"]
+    elif data.get("disability_certificate") or data.get("disability_category") or data.get("disability_grade"):
+        errors["health"] = ["填写了残疾信息的成员，健康状况应选“残疾”。"]
+    if health == Health.SERIOUS and not (data.get("illness") or "").strip():
+        errors["illness"] = ["患大病的成员须填写疾病名称。"]
+    return errors
 
 
 def _check_single_head(members: Iterable[Member]) -> None:

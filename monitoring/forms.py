@@ -5,6 +5,7 @@ forms by `households.forms.apply_service_errors`."""
 from django import forms
 from django.conf import settings
 
+from fpr.pending import KeepsFiles
 from monitoring.models import CaseType, Channel, RiskCategory, RiskColour
 from monitoring.services import APPRAISAL_ROLES
 
@@ -28,8 +29,11 @@ def scan_field(label: str, *, required: bool = False) -> forms.FileField:
     )
 
 
-class CaseForm(forms.Form):
-    """提交申请 (and its later corrections): the case's own fields and the 承诺授权书."""
+class CaseForm(KeepsFiles, forms.Form):
+    """提交申请 (and its later corrections): the case's own fields and the 承诺授权书 (kept across a failed
+    submission: `fpr.pending`)."""
+
+    kept_fields = ("authorization_scan",)
 
     case_type = forms.ChoiceField(label="监测对象类型", choices=CaseType.choices, widget=forms.RadioSelect)
     risk_categories = forms.MultipleChoiceField(
@@ -110,8 +114,11 @@ def typed_verifiers(formset) -> list[dict]:
     ]
 
 
-class AppraisalForm(forms.Form):
-    """民主评议: the result is derived by the service from the quorum and the votes."""
+class AppraisalForm(KeepsFiles, forms.Form):
+    """民主评议: the result is derived by the service from the quorum and the votes. The minutes scan is
+    kept across a failed submission (`fpr.pending`)."""
+
+    kept_fields = ("minutes_scan",)
 
     meeting_date = forms.DateField(label="评议日期", widget=date_input())
     votes_for = forms.IntegerField(

@@ -51,13 +51,23 @@ def _ensure_stage(case: MonitoringCase, *stages: str) -> None:
         raise ValidationError(f"该监测对象当前处于“{case.get_stage_display()}”环节，只能在“{names}”环节填写此项。")
 
 
-def _check_file(upload, field: str) -> None:
+def _collect_file_errors(upload, field: str, errors: dict) -> None:
+    """Add the file's problem (type, size) to `errors`, so it is told together with the others."""
     if upload is None:
         return
     try:
         validate_attachment(upload)
     except ValidationError as exc:
-        raise ValidationError({field: exc.messages}) from None
+        errors.setdefault(field, []).extend(exc.messages)
+
+
+def _collect(errors: dict, check) -> None:
+    """Run a check that raises ValidationError and add its messages to `errors` instead."""
+    try:
+        check()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
 
 
 def _risk_categories(codes: list[str]) -> list[RiskCategory]:
@@ -94,11 +104,16 @@ def case_create(
         created_by=user,
     )
     ensure_village_actor(user=user, case=case)
-    _check_file(authorization_scan, "authorization_scan")
-    if authorization_scan is not None:
+    # Every problem of the form at once: the scan, the fields and the risk types in one round.
+    errors: dict[str, list[str]] = {}
+    _collect_file_errors(authorization_scan, "authorization_scan", errors)
+    if authorization_scan is not None and not errors:
         case.authorization_scan = authorization_scan
-    case.full_clean(exclude=["household", "village", "created_by", "authorization_scan"])
-    categories = _risk_categories(risk_categories)
+    _collect(errors, lambda: case.full_clean(exclude=["household", "village", "created_by", "authorization_scan"]))
+    categories: list[RiskCategory] = []
+    _collect(errors, lambda: categories.extend(_risk_categories(risk_categories)))
+    if errors:
+        raise ValidationError(errors)
     if MonitoringCase.objects.filter(household=household, is_open=True).exists():
         raise ValidationError(f"农户 {household.number} 已有在办或监测中的案件，不能重复申请。")
     try:
@@ -118,17 +133,23 @@ def case_update_application(*, user, case: MonitoringCase, **fields) -> Monitori
     ensure_village_actor(user=user, case=case)
     _ensure_stage(case, Stage.APPLICATION, Stage.SUPPLEMENT)
     scan = fields.pop("authorization_scan", None)
-    _check_file(scan, "authorization_scan")
+    errors: dict[str, list[str]] = {}
+    _collect_file_errors(scan, "authorization_scan", errors)
     codes = fields.pop("risk_categories", None)
     for name in ("case_type", "channel", "description", "colour", "authorization_signed_on"):
         if name in fields:
             setattr(case, name, fields[name])
-    if scan is not None:
+    if scan is not None and not errors:
         case.authorization_scan = scan
-    case.full_clean(exclude=["household", "village", "created_by", "authorization_scan"])
+    _collect(errors, lambda: case.full_clean(exclude=["household", "village", "created_by", "authorization_scan"]))
+    categories: list[RiskCategory] = []
+    if codes is not None:
+        _collect(errors, lambda: categories.extend(_risk_categories(codes)))
+    if errors:
+        raise ValidationError(errors)
     case.save()
     if codes is not None:
-        case.risk_categories.set(_risk_categories(codes))
+        case.risk_categories.set(categories)
     return case
 
 
@@ -221,11 +242,13 @@ def verification_record(
     case = MonitoringCase.objects.select_for_update().get(pk=case.pk)
     ensure_village_actor(user=user, case=case)
     _ensure_stage(case, *VERIFICATION_STAGES)
-    problem = verifier_team_problem(verifiers)
-    if problem:
-        raise ValidationError({"verifiers": problem})
+    errors: dict[str, list[str]] = {}  # every problem at once, not one round each
+    if problem := verifier_team_problem(verifiers):
+        errors["verifiers"] = [problem]
     if visit_date > clock.today():
-        raise ValidationError({"visit_date": "入户日期不能晚于今天。"})
+        errors["visit_date"] = ["入户日期不能晚于今天。"]
+    if errors:
+        raise ValidationError(errors)
     verification = Verification(
         case=case,
         round=case.stage_round,
@@ -281,9 +304,11 @@ def appraisal_record(
         errors["minutes_scan"] = "请上传参会人员签字的会议记录扫描件。"
     if meeting_date > clock.today():
         errors["meeting_date"] = "评议日期不能晚于今天。"
+    file_errors: dict[str, list[str]] = {}
+    _collect_file_errors(minutes_scan, "minutes_scan", file_errors)
+    errors.update(file_errors)  # the scan's type or size is told with the other problems
     if errors:
         raise ValidationError(errors)
-    _check_file(minutes_scan, "minutes_scan")
     appraisal = Appraisal.objects.create(
         case=case,
         round=case.stage_round,

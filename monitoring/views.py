@@ -67,15 +67,23 @@ def case_create(request, household_pk: int):
     if existing is not None and request.method != "POST":
         messages.info(request, f"该户已有在办或监测中的案件（{existing.get_stage_display()}），不能重复申请。")
         return redirect("cases:detail", pk=existing.pk)
-    form = CaseForm(request.POST or None, request.FILES or None, initial={"channel": "self_report"})
+    form = CaseForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"channel": "self_report"},
+        user=request.user,
+        scope=f"household:{household.pk}:application",
+    )
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_create(user=request.user, household=household, **form.service_data())
         except ValidationError as exc:
             apply_service_errors(exc, form)
         else:
+            form.discard_kept()
             messages.success(request, f"已登记监测申请（{household.number}），请核对后提交进入入户核实。")
             return redirect("cases:detail", pk=case.pk)
+    form.keep_files()
     context = {"form": form, "household": household, "head": _head_name(household)}
     return render(request, "monitoring/case_form.html", context)
 
@@ -87,15 +95,23 @@ def application_edit(request, pk: int):
     services.ensure_village_actor(user=request.user, case=case)
     initial = model_to_dict(case, fields=CASE_FIELDS)
     initial["risk_categories"] = [category.code for category in case.risk_categories.all()]
-    form = CaseForm(request.POST or None, request.FILES or None, initial=initial)
+    form = CaseForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        user=request.user,
+        scope=f"case:{case.pk}:application",
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.case_update_application(user=request.user, case=case, **form.service_data())
         except ValidationError as exc:
             apply_service_errors(exc, form)
         else:
+            form.discard_kept()
             messages.success(request, "申请信息已保存。")
             return redirect("cases:detail", pk=case.pk)
+    form.keep_files()
     return _record_page(request, "monitoring/case_form.html", case, form=form, household=case.household)
 
 
@@ -140,7 +156,13 @@ def appraisal_record(request, pk: int):
     """民主评议: participants with their roles, the votes and the signed minutes."""
     case = scoped_case(request, pk)
     services.ensure_village_actor(user=request.user, case=case)
-    form = AppraisalForm(request.POST or None, request.FILES or None, initial={"meeting_date": clock.today()})
+    form = AppraisalForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"meeting_date": clock.today()},
+        user=request.user,
+        scope=f"case:{case.pk}:appraisal",
+    )
     rows = ParticipantFormSet(request.POST or None, prefix="participants")
     if request.method == "POST" and all([form.is_valid(), rows.is_valid()]):
         try:
@@ -157,7 +179,9 @@ def appraisal_record(request, pk: int):
         except ValidationError as exc:
             apply_service_errors(exc, form)
         else:
+            form.discard_kept()
             messages.success(request, "民主评议记录已保存。")
             return redirect("cases:detail", pk=case.pk)
+    form.keep_files()
     context = {"form": form, "rows": rows, "wrong_stage": case.stage not in APPRAISAL_STAGES}
     return _record_page(request, "monitoring/appraisal_form.html", case, **context)

@@ -18,7 +18,7 @@ from fpr.uploads import validate_attachment
 from monitoring.models import NOTICE_STAGES, MonitoringCase, Objection, ObjectionStatus, Stage
 from monitoring.services import ensure_village_actor
 from workflow.elimination import ELIMINATION
-from workflow.engine import Availability, GuardContext, Transition, Workflow, available, evaluate
+from workflow.engine import Availability, GuardContext, Transition, Workflow, available, evaluate, missing_inputs
 from workflow.identification import IDENTIFICATION
 from workflow.models import BulkJob, BulkJobFailure, BulkJobStatus, EventAttachment, TransitionEvent
 
@@ -140,6 +140,19 @@ def case_transition(
             spec.effect(case, context, event)
         case.save()
     return event
+
+
+def transition_problems(*, user, case: MonitoringCase, transition: str, inputs: dict, unparsed=()) -> list[str]:
+    """Why firing would be refused now, without firing: for a page whose form has errors of its own,
+    so the guards' reasons are told in the same round. `unparsed` names the inputs the form could not
+    read (their own error is shown; a guard never sees a value it cannot compare)."""
+    _, spec = find_transition(transition)
+    if case.stage not in spec.sources or authorise(spec, case, user):
+        return []  # the firing itself says why (conflict, or the role refusal)
+    context = GuardContext(user=user, inputs=inputs, today=clock.today())
+    reasons = evaluate(spec, case, context, check_inputs=False, authorise=authorise)
+    present = {**inputs, **{name: "?" for name in unparsed}}
+    return reasons + missing_inputs(spec, present)
 
 
 def _refuse_out_of_stage(case: MonitoringCase, spec: Transition, user) -> None:

@@ -378,6 +378,11 @@ def transition_fire(request, pk: int, name: str):
                 return redirect(reverse("cases:detail", args=[following.pk]) + f"?previous={case.pk}")
             messages.success(request, done)
             return redirect("cases:detail", pk=case.pk)
+    else:  # the form's own errors, and with them every reason the step would still be refused
+        for reason in services.transition_problems(
+            user=request.user, case=case, transition=name, inputs=form.inputs(), unparsed=list(form.errors)
+        ):
+            form.add_error(None, reason)
     return _case_page(request, case, bound={f"transition:{name}": form})
 
 
