@@ -153,6 +153,12 @@ post_only("cases:objection", {"pk": "case"}, data={"lodged_by": "某人", "conte
 post_only("cases:objection_dismiss", {"pk": "case", "objection_id": "missing"}, data={"resolution": "越权"})
 post_only("cases:objection_substantiate", {"pk": "case", "objection_id": "missing"}, data={"resolution": "越权"})
 page("cases:authorization_file", {"pk": "case"}, ok=200)
+# Print pages (A4): a case's sheets like the case page; the village's 公示名单 refuses a department officer
+# with a 403 that says why (cadre_b, outside the village: 404).
+page("cases:print_notices", {"village_pk": "village_a"}, ok=200, department=403)
+page("cases:print_authorization", {"pk": "case"}, ok=200)
+page("cases:print_signin", {"pk": "case"}, ok=200)
+page("cases:print_collection", {"pk": "case"}, ok=200)
 page("cases:minutes_file", {"pk": "case", "item": "appraisal"}, ok=200)
 page("cases:attachment_file", {"pk": "case", "item": "missing"}, ok=404)
 # Assistance: the plan page is read by every case reader; only the village's cadres change it.

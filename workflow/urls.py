@@ -5,7 +5,7 @@ workflow's (workflow may import monitoring, not the other way round)."""
 from django.urls import path
 
 from monitoring import views as monitoring_views
-from workflow import views
+from workflow import print_views, views
 
 app_name = "cases"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("queue/search/", views.case_queue_search, name="queue_search"),
     path("queue/bulk/", views.bulk_fire, name="bulk"),
     path("bulk-jobs/<int:job_id>/", views.bulk_job_page, name="bulk_job"),
+    # print pages (A4) — workflow.print_views
+    path("print/notices/<str:village_pk>/", print_views.notice_list, name="print_notices"),
+    path("<int:pk>/print/authorization/", print_views.case_print, {"doc": "authorization"}, name="print_authorization"),
+    path("<int:pk>/print/signin/", print_views.case_print, {"doc": "signin"}, name="print_signin"),
+    path("<int:pk>/print/collection/", print_views.case_print, {"doc": "collection"}, name="print_collection"),
     path("apply/<int:household_pk>/", monitoring_views.case_create, name="create"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/application/", monitoring_views.application_edit, name="application"),

@@ -27,6 +27,7 @@ from fpr.roles import Role, ensure_case_reader
 from fpr.search import search_query, search_view
 from fpr.uploads import attachment_response
 from households.forms import apply_service_errors
+from households.models import Level
 from households.selectors import villages_visible
 from monitoring import services as monitoring_services
 from monitoring.classification import suggest_classification
@@ -523,8 +524,17 @@ def case_queue_page(request):
         "is_filtered": any(form.filters().values()),
         "search_url": reverse("cases:queue_search"),
         "today": clock.today(),
+        # A village cadre prints the village's 公示名单 from here (workflow.print_views).
+        "notice_village": _own_village(request.user),
     }
     return render(request, "workflow/queue.html", context)
+
+
+def _own_village(user):
+    division = user.division
+    if division is not None and division.level == Level.VILLAGE and user.has_role(Role.VILLAGE_CADRE):
+        return division
+    return None
 
 
 @login_required
