@@ -337,10 +337,12 @@ class Builder:
             )
 
     def _raise_income(self, demo: DemoCase) -> None:
-        """The measures worked: this year's wages put the household well above the monitoring line."""
+        """The measures worked: this year's wages put the household well above the monitoring line, after
+        its rigid expenditure too (the 七个不消's 大额刚性支出 rule counts income after it)."""
         household = demo.case.household
         summary = income_summary(household=household, year=accounting_year(self.today))
-        target = (summary.monitoring_line + self.rng.randint(15, 40) * 100) * summary.size
+        extra = self.rng.randint(15, 40) * 100
+        target = (summary.monitoring_line + extra) * summary.size + summary.expenditure_total
         wage = summary.wage + max(target - summary.net_total, 0) or Decimal(6000)  # 稳定收入: some wages
         wage = wage.quantize(Decimal(100), rounding=ROUND_UP)
         account_items_set(
