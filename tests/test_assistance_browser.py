@@ -157,8 +157,8 @@ def test_cadre_adds_the_missing_measure_and_the_blocking_rule_clears(
         submit(phone, "#assistance >> text=帮扶计划（一户一策）")
         assert phone.url == f"{base}/assistance/cases/{case.pk}/"
 
-        assert "is-failed" in rule(phone, "没有录入帮扶措施的不消").get_attribute("class")
-        assert "没有录入任何帮扶措施" in rule(phone, "没有录入帮扶措施的不消").inner_text()
+        assert "is-failed" in rule(phone, "已录入帮扶措施").get_attribute("class")
+        assert "没有录入任何帮扶措施" in rule(phone, "已录入帮扶措施").inner_text()
         assert "缺什么补什么" in phone.inner_text("#advice")
         assert phone.locator("#add-measure").get_attribute("open") is not None  # no measure yet: form open
         shot(phone, "phone-2-plan", "advice", "elimination-check", "plan")
@@ -175,11 +175,11 @@ def test_cadre_adds_the_missing_measure_and_the_blocking_rule_clears(
         submit(phone, "#measure-form button[type=submit]")
 
         assert "已添加帮扶措施：就业帮扶（针对因病）" in phone.inner_text(".messages")
-        assert "is-passed" in rule(phone, "没有录入帮扶措施的不消").get_attribute("class")
+        assert "is-passed" in rule(phone, "已录入帮扶措施").get_attribute("class")
         assert "没有录入任何帮扶措施" not in phone.inner_text("#elimination-check")
         assert phone.locator("#advice").count() == 0 or "缺什么补什么" not in phone.inner_text("#advice")
         # The measure just started: its effect is not visible yet, and the check says so.
-        assert "is-failed" in rule(phone, "刚落实帮扶措施未见效果或效果不明显的不消").get_attribute("class")
+        assert "is-failed" in rule(phone, "帮扶措施已见到明显效果").get_attribute("class")
         assert Measure.objects.filter(plan__case=case).count() == 1
         shot(phone, "phone-4-plan-after-measure", "elimination-check", "measures")
         assert no_horizontal_scroll(phone)

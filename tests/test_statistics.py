@@ -510,9 +510,11 @@ def test_every_export_is_logged_and_shown_to_administrators(world, administrator
     assert not Export.objects.get(user=administrator).unmasked
 
     admin_log = logged_in(administrator).get("/reports/exports/").content.decode()
-    assert admin_log.count("统计表") >= 2 and "李村干" in admin_log and "period=2026-Q4" in admin_log
+    assert (
+        admin_log.count("统计表") >= 2 and "李村干" in admin_log and "期间：2026-Q4" in admin_log
+    )  # filters in words (#13 point 8)
     cadre_log = logged_in(cadre_b).get("/reports/exports/").content.decode()
-    assert "period=2026-11" in cadre_log and "2026-Q4" not in cadre_log
+    assert "期间：2026-11" in cadre_log and "2026-Q4" not in cadre_log
     # Downloads are scoped like the log.
     admins = Export.objects.get(user=administrator)
     assert logged_in(cadre_b).get(f"/reports/exports/{admins.pk}/download/").status_code == 404
