@@ -10,14 +10,17 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import override_settings
 
-from assistance.models import AssistancePlan, Measure
+from assistance.models import AssistancePlan, Measure, Visit
 from assistance.rules import APPROVAL, PROPOSAL, elimination_check
 from conftest import restore_reference_data
 from fpr import clock
+from fpr.periods import Period
 from households.models import Health, User
 from households.seeding import seed_county
-from monitoring.models import MonitoringCase, ObjectionStatus, Stage
+from monitoring.models import MonitoringCase, ObjectionStatus, RiskWarning, Stage, WarningStatus
+from reports.statistics import monthly_trend, statistics
 from workflow.demo import SECOND_CADRE, seed_demo_cases
+from workflow.demo.warnings import seed_demo_warnings
 from workflow.selectors import case_queue
 from workflow.services import TransitionRefused, case_bulk_transition, case_transition
 
@@ -92,7 +95,7 @@ def test_every_queue_of_the_demo_users_has_cases(users):
 
 def test_every_stage_of_both_procedures_has_a_case(demo, db):
     assert set(demo) == SHOWN_STAGES
-    assert 25 <= sum(demo.values()) <= 40
+    assert 40 <= sum(demo.values()) <= 60
     stages = MonitoringCase.objects.values_list("stage", flat=True)
     assert set(stages) == SHOWN_STAGES and len(stages) == sum(demo.values())
     assert demo[Stage.TOWNSHIP_REVIEW] >= 3 and demo[Stage.COUNTY_APPROVAL] >= 3
@@ -182,14 +185,74 @@ def test_county_approval_refuses_the_case_whose_member_fell_ill(users):
     assert "hardship" in failing_rules(ill, moment=APPROVAL)
 
 
-def test_the_eliminated_case_went_through_the_whole_procedure(demo, db):
-    eliminated = MonitoringCase.objects.get(stage=Stage.ELIMINATED)
-    assert eliminated.eliminated_on == TODAY and eliminated.identified_on == TODAY
-    assessment = eliminated.events.get(transition="county_approve_elim").data["assessment"]
-    assert all(row["passed"] for row in assessment)
-    assert Measure.objects.filter(plan__case=eliminated).exists()
+def test_the_eliminated_cases_went_through_the_whole_procedure(demo, db):
+    eliminated = list(MonitoringCase.objects.filter(stage=Stage.ELIMINATED))
+    assert len(eliminated) >= 5
+    for case in eliminated:
+        # Monitored for months before the elimination, which happened in the past (#13 point 23).
+        assert case.identified_on + dt.timedelta(days=90) < case.eliminated_on <= TODAY
+        assessment = case.events.get(transition="county_approve_elim").data["assessment"]
+        assert all(row["passed"] for row in assessment)
+        assert Measure.objects.filter(plan__case=case).exists()
     rejected = MonitoringCase.objects.get(stage=Stage.REJECTED)
     assert not rejected.is_open and rejected.close_reason
+
+
+# ---- #13 point 23: a year of history, each step on its own day
+
+
+def test_a_year_of_cases_fills_the_12_month_trend(users):
+    trend = monthly_trend(user=users["xianji"], division=users["xianji"].division, last=Period.month_of(TODAY))
+    assert len(trend) == 12
+    assert sum(1 for point in trend if point.new) >= 9
+    assert sum(1 for point in trend if point.eliminated) >= 5
+    assert sum(point.new for point in trend) >= 20
+
+
+def test_every_case_has_its_steps_in_order_and_in_the_past(demo, db):
+    now = clock.now()
+    for case in MonitoringCase.objects.prefetch_related("events"):
+        moments = [case.created_at, *(event.at for event in sorted(case.events.all(), key=lambda e: e.pk))]
+        assert moments == sorted(moments), case.pk
+        assert moments[-1] <= now and abs(case.stage_entered_at - moments[-1]) < dt.timedelta(seconds=1)
+        history = list(case.history.order_by("history_id").values_list("history_date", flat=True))
+        assert history == sorted(history) and history[0] < now - dt.timedelta(days=4)
+
+
+def test_queues_show_cases_waiting_for_days_and_stages_take_days(users):
+    waits = {
+        (TODAY - case.stage_entered_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date()).days
+        for case in MonitoringCase.objects.filter(stage__in=[Stage.TOWNSHIP_REVIEW, Stage.COUNTY_APPROVAL])
+    }
+    assert len(waits) >= 3 and max(waits) >= 5
+    figures = statistics(user=users["xianji"], division=users["xianji"].division, period=Period.month_of(TODAY))
+    medians = [days for days in figures.stage_days.values() if days is not None]
+    assert len(medians) >= 3 and max(medians) >= 3  # 中位天数, not all zero
+
+
+def test_some_notices_are_overdue_and_visits_go_back_months(demo, db):
+    overdue = [
+        case
+        for case in MonitoringCase.objects.filter(stage=Stage.NOTICE).prefetch_related("notices")
+        if case.notices.get().starts_on + dt.timedelta(days=8) < TODAY  # 公示期满未推进
+    ]
+    assert overdue
+    months = {(v.year, v.month) for v in Visit.objects.values_list("visited_on", flat=True)}
+    assert len(months) >= 10
+
+
+def test_demo_warnings_are_raised_days_ago_some_overdue_some_handled(users):
+    cadre = users["cunganbu"]
+    seed_demo_warnings(seed=SEED, administrator=users["guanli"], first_village=cadre.division)
+    warnings = RiskWarning.objects.all()
+    now = clock.now()
+    open_ = warnings.filter(status=WarningStatus.OPEN)
+    assert open_.filter(due_at__lt=now).count() >= 3  # 已超时
+    assert open_.filter(due_at__gt=now).exists()  # 医保's list of this morning: still in time
+    assert warnings.filter(status=WarningStatus.EXCLUDED, handled_by=cadre).count() == 1
+    contacted = open_.get(contacts__isnull=False)
+    assert contacted.raised_at < contacted.contacts.get().contacted_at < now
+    assert all(w.raised_at < now - dt.timedelta(days=2) for w in warnings.filter(department="civil_affairs"))
 
 
 def test_same_seed_gives_the_same_households_in_the_same_stages(demo, db):

@@ -10,6 +10,9 @@
   function draw(id, option) {
     var el = document.getElementById(id);
     if (!el) return;
+    // Room for every wrapped name: a list of long names on a phone needs a taller chart.
+    if (option.minHeight && el.clientHeight < option.minHeight) el.style.height = option.minHeight + "px";
+    delete option.minHeight;
     var chart = echarts.init(el, null, { renderer: "svg" });
     option.color = colours;
     option.textStyle = { fontFamily: "inherit" };
@@ -19,18 +22,28 @@
 
   function labelNonZero(p) { return p.value ? String(p.value) : ""; }
 
-  // A category name wraps onto a second line rather than being cut ("脱…" told nobody anything).
+  // A category name wraps onto further lines rather than being cut ("脱…" told nobody anything). The
+  // lines are made here: ECharts' own overflow wrapping is measured after containLabel has reserved
+  // the space of the unwrapped name, so long names ("预警线索超过48小时未核实") were clipped at the left.
   var narrow = window.innerWidth < 720;
+  var perLine = narrow ? 7 : 9;
+  function wrap(name) {
+    var chars = Array.from(String(name)), lines = [];
+    for (var i = 0; i < chars.length; i += perLine) lines.push(chars.slice(i, i + perLine).join(""));
+    return lines.join("\n");
+  }
   function bars(names, series, horizontal) {
     var category = {
       type: "category", data: names,
-      axisLabel: { interval: 0, width: narrow ? 60 : 96, overflow: "break", lineHeight: 14 },
+      axisLabel: { interval: 0, formatter: wrap, lineHeight: 14 },
     };
     var value = { type: "value", minInterval: 1 };
+    var lines = Math.max.apply(null, names.map(function (n) { return Math.ceil(Array.from(String(n)).length / perLine); }).concat([1]));
     return {
+      minHeight: horizontal ? names.length * Math.max(lines * 16 + 8, 24 * series.length + 8) + 60 : 0,
       tooltip: { trigger: "axis" },
       legend: series.length > 1 ? { top: 0 } : undefined,
-      grid: { left: 8, right: 16, top: series.length > 1 ? 32 : 12, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 28, top: series.length > 1 ? 32 : 12, bottom: 8, containLabel: true },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? Object.assign({}, category, { inverse: true }) : value,
       series: series.map(function (s) {

@@ -4,6 +4,7 @@ In workflow, not households: besides the registry (households.seeding) it seeds 
 services of every app (workflow.demo)."""
 
 import argparse
+import datetime as dt
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -11,11 +12,17 @@ from django.db import transaction
 
 from fpr import clock
 from fpr.errors import ApplicationError
+from fpr.periods import accounting_year
 from households.demo import DEMO_PASSWORD, DEMO_USERS, demo_accounts
 from households.models import Household, User
 from households.seeding import seed_county
+from monitoring.jobs import job_run
 from monitoring.models import MonitoringCase, Stage
 from workflow.demo import TooFewHouseholds, seed_demo_cases
+from workflow.demo.builder import moved_clock
+
+REGISTRY_DAYS_AGO = 400
+DEMO_JOBS = ("overdue_scan", "data_quality", "elimination_review")
 
 
 class Command(BaseCommand):
@@ -55,19 +62,22 @@ class Command(BaseCommand):
             # A demo database seeded before there were demo cases gets them once, on its next start.
             first_cases = with_cases and len(logins) == len(DEMO_USERS) and not MonitoringCase.objects.exists()
             if first_cases and (cases := self._seed_cases(options["seed"], asked=options["with_cases"])):
+                self._run_jobs()
                 self._print_cases(cases)
             self._print_logins()
             return
         try:
             # One transaction: a failure in the cases leaves no half-seeded county behind.
             with transaction.atomic():
-                result = seed_county(
-                    households=options["households"],
-                    seed=options["seed"],
-                    current_year=options["year"],
-                    with_users=with_users,
-                    reset=options["reset"],
-                )
+                # The registry as a county would have it before the year of cases: entered 13 months ago.
+                with moved_clock(clock.now() - dt.timedelta(days=REGISTRY_DAYS_AGO)):
+                    result = seed_county(
+                        households=options["households"],
+                        seed=options["seed"],
+                        current_year=options["year"] or accounting_year(),
+                        with_users=with_users,
+                        reset=options["reset"],
+                    )
                 cases = self._seed_cases(options["seed"], asked=options["with_cases"]) if with_cases else {}
                 warnings = self._seed_warnings(options["seed"]) if cases else None
         except (ApplicationError, ValueError) as exc:
@@ -79,6 +89,8 @@ class Command(BaseCommand):
                 f"{result.expenditures} 条刚性支出；用时 {result.seconds:.1f} 秒（{result.method}）。"
             )
         )
+        if cases:
+            self._run_jobs()
         self._print_cases(cases)
         if warnings is not None:
             self.stdout.write(
@@ -108,6 +120,12 @@ class Command(BaseCommand):
         return seed_demo_warnings(
             seed=seed, administrator=User.objects.get(username="guanli"), first_village=cadre.division
         )
+
+    def _run_jobs(self) -> None:
+        """The daily and weekly jobs once, as the beat would have run them this morning: the overdue
+        warnings and notices, the data-quality findings and the elimination review become to-do items."""
+        for job in DEMO_JOBS:
+            job_run(job=job, triggered_by="演示数据")
 
     def _print_cases(self, cases: dict[str, int]) -> None:
         if not cases:
