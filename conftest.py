@@ -240,7 +240,7 @@ def open_case():
     """Open an application for a household through the real service."""
     from households.models import IncomeKind
     from households.services import account_items_set
-    from monitoring.services import case_create
+    from monitoring.cases.services import case_create
 
     def build(*, user, household, signed=True, **extra):
         account_items_set(user=user, household=household, year=2026, incomes={IncomeKind.WAGE: "9000"})
@@ -280,7 +280,7 @@ class CaseWalker:
         return self.fire(case, "submit_application", self.cadre)
 
     def record_verification(self, case, day=dt.date(2026, 11, 2)):
-        from monitoring.services import verification_record
+        from monitoring.cases.services import verification_record
 
         verification_record(
             user=self.cadre,
@@ -298,7 +298,7 @@ class CaseWalker:
         return self.fire(case, "complete_verification", self.cadre)
 
     def record_appraisal(self, case, votes_for=5, votes_against=0, day=dt.date(2026, 11, 3)):
-        from monitoring.services import appraisal_record
+        from monitoring.cases.services import appraisal_record
 
         roles = ["村两委成员", "驻村工作队员", "党员代表", "村民小组长", "村民代表"]
         appraisal_record(
@@ -402,7 +402,7 @@ def department_csv(rows: list[dict], *, department: str, header: list[str] | Non
     import csv
     import io
 
-    from monitoring.departments import source_for
+    from monitoring.screening.departments import source_for
 
     header = header or [column.label for column in source_for(department).columns]
     out = io.StringIO()
@@ -420,7 +420,7 @@ def department_upload(divisions):
     user, a county administrator uploads it."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from monitoring.comparison import comparison_run, upload_create
+    from monitoring.screening.comparison import comparison_run, upload_create
 
     def upload(
         rows: list[dict],

@@ -46,9 +46,9 @@ from assistance.serializers import (
 from fpr import clock
 from fpr.api import ErrorSerializer
 from fpr.pagination import KeysetPagination
-from monitoring.classification import suggest_classification
+from monitoring.cases.classification import suggest_classification
+from monitoring.cases.services import case_classify
 from monitoring.models import MonitoringCase
-from monitoring.services import case_classify
 
 INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="填写有误：按字段给出中文说明")
 FORBIDDEN = OpenApiResponse(ErrorSerializer, description="角色或管辖范围不允许")

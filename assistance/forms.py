@@ -6,8 +6,7 @@ from django import forms
 from django.conf import settings
 
 from assistance.models import Effect, MeasureCategory, MeasureStatus, Satisfaction
-from fpr.forms import MultipleFileField
-from monitoring.forms import date_input
+from fpr.forms import MultipleFileField, date_input
 from monitoring.models import RiskCategory
 
 PHOTO_TYPES = "image/jpeg,image/png,.jpg,.jpeg,.png"

@@ -20,8 +20,8 @@ from assistance.models import (
 from assistance.selectors import pairing_cadre_candidates
 from fpr import clock
 from fpr.uploads import validate_attachment
+from monitoring.cases.services import ensure_village_actor
 from monitoring.models import ELIMINATION_STAGES, MonitoringCase, RiskCategory, Stage
-from monitoring.services import ensure_village_actor
 
 # A plan is kept while the case is under monitoring or being assessed for elimination, and after.
 PLAN_STAGES = {Stage.MONITORING, Stage.ELIMINATED, *ELIMINATION_STAGES}

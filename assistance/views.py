@@ -35,9 +35,9 @@ from fpr import clock
 from fpr.roles import CASE_READERS, Role
 from fpr.uploads import attachment_response
 from households.forms import apply_service_errors
+from monitoring.cases.selectors import scoped_case
+from monitoring.cases.services import ensure_village_actor
 from monitoring.models import MonitoringCase, RiskCategory
-from monitoring.services import ensure_village_actor
-from monitoring.views import scoped_case
 
 VERSION_FIELDS = (
     ("situation", "家庭基本情况"),

@@ -11,7 +11,7 @@ a county administrator uploads it.
 
 The measured part — `upload_create` then `comparison_run` — runs in a fresh subprocess, so its peak
 RSS is the pipeline's own and not the seeder's. Phases are timed by wrapping the module's functions
-and by a database execute wrapper, here only; `monitoring.comparison` is not changed. Then, in this
+and by a database execute wrapper, here only; `monitoring.screening.comparison` is not changed. Then, in this
 process: the ORM equivalent per row on a 20,000-row sample (rolled back), and the rejected-rows XLSX
 report on a smaller upload. Prints `BENCH <name> <value> <unit>` lines. Targets (2-core machine):
 1,000,000 rows in under 60 s, peak RSS under 500 MB, at least 20× the ORM loop's rows per second.
@@ -48,6 +48,17 @@ CHECK = "10X98765432"
 CEILING_SET_BASED = 180_000  # raw COPY + analyse + join per million rows, before parsing and validation
 CEILING_CSV_LOW, CEILING_CSV_HIGH = 500_000, 700_000  # csv module, 1 M lines
 CEILING_XLSX_WRITE_ONLY = 2_400  # openpyxl write_only, 200,000 rows × 20 columns
+
+
+def comparison_module():
+    """The comparison pipeline of the checkout this process runs in: monitoring.screening.comparison
+    since #14's rooms, monitoring.comparison in a checkout from before (--against an older commit)."""
+    import importlib
+
+    try:
+        return importlib.import_module("monitoring.screening.comparison")
+    except ModuleNotFoundError:
+        return importlib.import_module("monitoring.comparison")
 
 
 def id_with_check(first17: str) -> str:
@@ -115,8 +126,9 @@ def child(path: str, report_path: str) -> int:
     from django.db import connection
 
     from households.models import User
-    from monitoring import comparison
     from monitoring.models import UploadStatus
+
+    comparison = comparison_module()
 
     baseline_rss = proc_status_mb("VmRSS")
     # Reset the kernel's high-water mark, so the peak below is the pipeline's alone (Linux ≥ 4.0).
@@ -241,8 +253,8 @@ def orm_loop(path: str, *, rows: int, upload, prefix: str) -> float:
     from fpr import clock
     from households.id_numbers import parse_id_number
     from households.models import Member
-    from monitoring.comparison import NOT_REGISTERED
     from monitoring.models import MonitoringCase, RejectedRow, RiskWarning
+    from monitoring.screening.comparison import NOT_REGISTERED
 
     class Rollback(Exception):
         pass
@@ -433,8 +445,9 @@ def main() -> int:
     from django.db import connection
 
     from households.models import Division, Member, User
-    from monitoring import comparison
     from monitoring.models import DepartmentUpload
+
+    comparison = comparison_module()
 
     call_command("migrate", verbosity=0)
     if not (args.reuse and Member.objects.count() >= args.members):

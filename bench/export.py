@@ -11,7 +11,7 @@ of types, colours, channels and stages, one to three risk categories each, a pla
 measures for the cases under monitoring.
 
 Each measurement runs in a fresh subprocess, so its peak RSS is its own (VmHWM): the full export
-through `reports.exports.export_run` (count, query, formatting, writing, saving the file) with
+through `reports.exports.runner.export_run` (count, query, formatting, writing, saving the file) with
 xlsxwriter (the default) and with openpyxl write-only, then each library alone writing the rows
 (read from the database into a list first, untimed). Prints `BENCH <name> <value> <unit>` lines.
 Targets (2-core machine): the full export at ≥ 70 % of the raw writer's rows/s, peak RSS under 300 MB.
@@ -97,8 +97,8 @@ def child(mode: str, year: int, report_path: str) -> None:
 
     django.setup()
     from households.models import Division, User
-    from reports import ledger
-    from reports.exports import export_run
+    from reports.exports import ledger
+    from reports.exports.runner import export_run
     from reports.models import Export, ExportKind
 
     user = User.objects.get(username=ADMIN)

@@ -194,9 +194,9 @@ def raise_warnings(accounts: dict, county_code: str) -> int:
 
     from fpr.roles import Department
     from households.models import Member
-    from monitoring.comparison import comparison_run, upload_create
-    from monitoring.departments import source_for
     from monitoring.models import RiskWarning
+    from monitoring.screening.comparison import comparison_run, upload_create
+    from monitoring.screening.departments import source_for
 
     rng = random.Random(11)
     members = []

@@ -3,8 +3,8 @@ from rest_framework.routers import DefaultRouter
 
 from assistance.api import CaseAssistanceViewSet, MeasureViewSet, VisitDutyView, VisitViewSet
 from households.api import DivisionViewSet, HouseholdViewSet, IncomeItemViewSet, MemberViewSet
-from monitoring.api import WarningViewSet
-from monitoring.upload_api import UploadViewSet
+from monitoring.screening.upload_api import UploadViewSet
+from monitoring.screening.warning_api import WarningViewSet
 from reports.api import StatisticsView
 from workflow.api import BulkJobViewSet, CaseViewSet
 

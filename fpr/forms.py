@@ -1,5 +1,28 @@
+"""Form pieces every app's pages share: the login form, date inputs, scan (attachment) fields and the
+several-files field. Forms only turn input into Python values; the rules are the services'."""
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+
+SCAN_TYPES = "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"
+
+
+def date_input(**attrs) -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date", **attrs}, format="%Y-%m-%d")
+
+
+def scan_help() -> str:
+    return f"JPG、PNG 或 PDF，不超过 {settings.FPR_MAX_ATTACHMENT_MB}MB；手机上可直接拍照上传。"
+
+
+def scan_field(label: str, *, required: bool = False) -> forms.FileField:
+    return forms.FileField(
+        label=label,
+        required=required,
+        help_text=scan_help(),
+        widget=forms.FileInput(attrs={"accept": SCAN_TYPES}),
+    )
 
 
 class LoginForm(AuthenticationForm):

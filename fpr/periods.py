@@ -92,6 +92,12 @@ class Period:
         return months[::-1]
 
 
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day `months` months earlier (the month's last day when it has no such day)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month + 1, min(day.day, _month_end(year, month + 1).day))
+
+
 def _month_end(year: int, month: int) -> dt.date:
     following = dt.date(year + (month == 12), month % 12 + 1, 1)
     return following - dt.timedelta(days=1)

@@ -58,7 +58,7 @@ def ensure_case_reader(user, what: str) -> None:
 
 class Department(models.TextChoices):
     """The departments whose monthly lists are compared with the registry (SPEC §5). What each one's
-    file holds, and the warning it raises, is in monitoring.departments."""
+    file holds, and the warning it raises, is in monitoring.screening.departments."""
 
     CIVIL_AFFAIRS = "civil_affairs", "民政"
     MEDICAL_INSURANCE = "medical_insurance", "医保"

@@ -147,7 +147,7 @@ def household_list(request):
         "first_query": _page_query(request) if has_previous else None,
         "is_filtered": any(filters.values()),
         "can_register": can_edit_registry(request.user, request.user.division),
-        # 未算账农户 (monitoring.accounting_views) is for the roles that read cases.
+        # 未算账农户 (monitoring.jobs.accounting_views) is for the roles that read cases.
         "can_see_accounting": request.user.is_superuser or request.user.has_role(*CASE_READERS),
     }
     return render(request, "households/list.html", context)

@@ -16,8 +16,9 @@ from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from households.admin import ServiceAdminMixin
-from monitoring import jobs, services
-from monitoring.job_views import job_start
+from monitoring.cases import services
+from monitoring.jobs import runner
+from monitoring.jobs.views import job_start
 from monitoring.models import (
     Appraisal,
     DepartmentUpload,
@@ -245,7 +246,7 @@ class RegionalAlertAdmin(ScopedReadOnlyAdmin):
 
     @admin.display(description="预警类型")
     def kind_display(self, obj: RegionalAlert) -> str:
-        from monitoring.departments import KIND_LABELS
+        from monitoring.screening.departments import KIND_LABELS
 
         return KIND_LABELS.get(obj.kind, obj.kind) if obj.kind else "全部类型"
 
@@ -254,7 +255,7 @@ class RegionalAlertAdmin(ScopedReadOnlyAdmin):
 class JobRunAdmin(ReadOnlyAdmin):
     """Run records of the scheduled jobs (all divisions: a job runs for the whole database). The
     administrators' own page is monitoring:jobs; here the operators' "立即运行" starts a job by hand, under
-    the same lock as the schedule (monitoring.job_views.job_start)."""
+    the same lock as the schedule (monitoring.jobs.views.job_start)."""
 
     list_display = ["job_label", "status", "started_at", "finished_at", "counts_display", "triggered_by", "has_errors"]
     list_filter = ["job", "status"]
@@ -265,12 +266,12 @@ class JobRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="任务", ordering="job")
     def job_label(self, obj: JobRun) -> str:
-        spec = jobs.JOBS.get(obj.job)
+        spec = runner.JOBS.get(obj.job)
         return spec.label if spec else obj.job
 
     @admin.display(description="统计")
     def counts_display(self, obj: JobRun) -> str:
-        return "；".join(f"{label} {value}" for label, value in jobs.labelled_counts(obj.counts)) or "—"
+        return "；".join(f"{label} {value}" for label, value in runner.labelled_counts(obj.counts)) or "—"
 
     @admin.display(description="有错误", boolean=True)
     def has_errors(self, obj: JobRun) -> bool:
@@ -287,18 +288,18 @@ class JobRunAdmin(ReadOnlyAdmin):
         result = queued = None
         if request.method == "POST":
             name = request.POST.get("job", "")
-            if name not in jobs.JOBS:
+            if name not in runner.JOBS:
                 messages.error(request, "没有这个任务。")
                 return redirect("admin:monitoring_jobrun_run")
             result, queued = job_start(user=request.user, job=name)
-        last_runs = {name: JobRun.objects.filter(job=name).first() for name in jobs.JOBS}
+        last_runs = {name: JobRun.objects.filter(job=name).first() for name in runner.JOBS}
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "立即运行定时任务",
-            "rows": [(spec, last_runs.get(name)) for name, spec in jobs.JOBS.items()],
+            "rows": [(spec, last_runs.get(name)) for name, spec in runner.JOBS.items()],
             "result": result,
-            "result_counts": jobs.labelled_counts(result.counts) if result else [],
+            "result_counts": runner.labelled_counts(result.counts) if result else [],
             "queued": queued,
         }
         return TemplateResponse(request, "admin/monitoring/jobrun/run.html", context)

@@ -320,7 +320,7 @@ class UploadQuerySet(ScopedQuerySet):
 
 class DepartmentUpload(TimeStampedModel):
     """One department list for one period (YYYY-MM). Matched only against the registry of `division`'s
-    subtree (the uploader's division). Progress while running is in the cache (monitoring.comparison)."""
+    subtree (the uploader's division). Progress while running is in the cache (monitoring.screening.comparison)."""
 
     department = models.CharField("部门", max_length=24, choices=Department.choices)
     period = models.CharField("数据期间", max_length=7, help_text="YYYY-MM")
@@ -333,7 +333,7 @@ class DepartmentUpload(TimeStampedModel):
     encoding = models.CharField("编码", max_length=16, blank=True)  # chosen by the user, or "" (detect)
     detected_encoding = models.CharField("实际编码", max_length=16, blank=True)
     columns = models.JSONField("文件列", default=list)
-    # What table recognition found (monitoring.tables): header_row, header_rows, mapping, unmapped,
+    # What table recognition found (monitoring.screening.tables): header_row, header_rows, mapping, unmapped,
     # id_position, and the rows skipped, not rejected: title_rows, blank_rows, footer_rows.
     table_layout = models.JSONField("表格结构", default=dict, blank=True)
     status = models.CharField("状态", max_length=16, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
@@ -415,7 +415,7 @@ class ColumnMapping(TimeStampedModel):
 class RejectedRow(models.Model):
     """A row that raised no warning: invalid (at most FPR_MAX_REJECTED_ROWS of an upload are kept), or
     one of the first few examples of a person nobody registered in the upload's area has (reason
-    monitoring.comparison.NOT_REGISTERED)."""
+    monitoring.screening.comparison.NOT_REGISTERED)."""
 
     # No database constraint: a million-row list can reject ~1,000,000 rows of one upload, and PostgreSQL
     # would check each row's key at commit (seconds for one parent row). Only the comparison run
@@ -462,7 +462,7 @@ class RiskWarning(models.Model):
 
     upload = models.ForeignKey(DepartmentUpload, verbose_name="来源批次", on_delete=models.PROTECT, related_name="+")
     department = models.CharField("部门", max_length=24, choices=Department.choices)
-    kind = models.CharField("预警类型", max_length=32)  # monitoring.departments.Source.kind
+    kind = models.CharField("预警类型", max_length=32)  # monitoring.screening.departments.Source.kind
     grade = models.CharField("预警等级", max_length=8, choices=RiskColour.choices)
     period = models.CharField("数据期间", max_length=7)
     member = models.ForeignKey("households.Member", verbose_name="人员", on_delete=models.PROTECT, related_name="+")
@@ -517,7 +517,7 @@ class RiskWarning(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from monitoring.departments import KIND_LABELS
+        from monitoring.screening.departments import KIND_LABELS
 
         return KIND_LABELS.get(self.kind, self.kind)
 

@@ -1,10 +1,9 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from monitoring import (
-    comparison,
-    jobs,  # noqa: F401 — the scheduled jobs' tasks, registered with the worker
-)
+from monitoring.screening import comparison
+
+# The scheduled jobs' tasks are registered with the worker by the apps' ready() (monitoring.jobs.runner).
 
 
 @shared_task(

@@ -1,5 +1,5 @@
 """REST API of the statistics (/api/v1/statistics/?division=&period=[&by=children]): the numbers of the
-statistics page and table, from the same functions (reports.statistics). A division outside the user's
+statistics page and table, from the same functions (reports.statistics.figures). A division outside the user's
 subtree is a 404; a role that does not read case data is a 403; a bad period is a 400."""
 
 from dataclasses import asdict
@@ -14,8 +14,8 @@ from fpr import clock
 from fpr.api import ErrorSerializer
 from fpr.errors import ApplicationError
 from fpr.periods import Period
-from reports.statistics import Figures, statistics, statistics_by_child
-from reports.statistics_views import _reader, division_for
+from reports.statistics.figures import Figures, statistics, statistics_by_child
+from reports.statistics.views import _reader, division_for
 
 
 class TallySerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ class ReportsConfig(AppConfig):
     verbose_name = "统计报表"
 
     def ready(self):
-        from reports.exports import WRITER_MODULES
+        from reports.exports.runner import WRITER_MODULES
 
         for module in WRITER_MODULES:
             import_module(module)

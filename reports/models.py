@@ -54,7 +54,7 @@ class Export(models.Model):
     rows_total = models.PositiveIntegerField("总行数", default=0)
     rows_written = models.PositiveIntegerField("已写行数", default=0)
     file = models.FileField("文件", upload_to="exports/%Y/%m/", blank=True)
-    # Files are deleted after FPR_EXPORT_KEEP_DAYS (reports.exports.export_files_prune); the log row stays.
+    # Files are deleted after FPR_EXPORT_KEEP_DAYS (reports.exports.runner.export_files_prune); the log row stays.
     file_removed_at = models.DateTimeField("文件删除时间", null=True, blank=True)
     error = models.TextField("错误", blank=True)
     created_at = models.DateTimeField("导出时间", auto_now_add=True)

@@ -2,16 +2,17 @@
 
 from django.urls import path
 
-from reports import export_views, statistics_views
+from reports.exports import views as export_views
+from reports.statistics import views as statistics_views
 
 app_name = "reports"
 
 urlpatterns: list = [
-    # statistics and dashboard — reports.statistics_views
+    # statistics and dashboard — reports.statistics.views
     path("", statistics_views.statistics_page, name="statistics"),
     path("export/", statistics_views.statistics_export, name="statistics_export"),
     path("dashboard/", statistics_views.dashboard, name="dashboard"),
-    # exports (ledger, standard forms, export log) — reports.export_views
+    # exports (ledger, standard forms, export log) — reports.exports.views
     path("exports/", export_views.export_list, name="exports"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("exports/<int:pk>/", export_views.export_status, name="export_status"),

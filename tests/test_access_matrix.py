@@ -274,7 +274,7 @@ def world(
     make_monitored,
     department_upload,
 ):
-    from reports.exports import export_start
+    from reports.exports.runner import export_start
     from reports.models import ExportKind
     from workflow.models import BulkJob
 

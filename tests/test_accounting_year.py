@@ -15,11 +15,12 @@ from fpr.roles import Role
 from households.models import IncomeKind, PovertyStatus
 from households.selectors import income_summary
 from households.services import account_items_set
-from monitoring import accounting_views, jobs
-from monitoring.classification import suggest_classification
+from monitoring.cases.classification import suggest_classification
+from monitoring.jobs import accounting_views
+from monitoring.jobs import runner as jobs
 from monitoring.models import JobStatus, TodoItem, TodoKind
-from reports.forms import LedgerFilterForm
-from reports.ledger import ledger_year
+from reports.exports.forms import LedgerFilterForm
+from reports.exports.ledger import ledger_year
 
 pytestmark = pytest.mark.django_db
 

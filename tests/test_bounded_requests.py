@@ -19,7 +19,7 @@ from django.urls import get_resolver, reverse
 from rest_framework.test import APIClient
 
 from monitoring.models import MonitoringCase, Stage
-from reports.exports import export_start
+from reports.exports.runner import export_start
 from reports.models import Export, ExportKind
 from tests import test_access_matrix
 from workflow.models import BulkJob, BulkJobFailure, BulkJobStatus

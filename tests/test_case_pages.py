@@ -143,8 +143,8 @@ def test_case_history_lists_field_changes(client, case_a, walker, cadre_a):
 
 def test_case_history_shows_risk_changes_in_a_fixed_number_of_queries(client, case_a, cadre_a):
     """Risk categories are a many-to-many: their history is read in one query, not two per change."""
-    from monitoring.selectors import case_history
-    from monitoring.services import case_update_application
+    from monitoring.cases.selectors import case_history
+    from monitoring.cases.services import case_update_application
 
     case_update_application(user=cadre_a, case=case_a, risk_categories=["illness", "disability"])
     with CaptureQueriesContext(connection) as few:

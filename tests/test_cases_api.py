@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from conftest import CaseWalker, make_user, pdf_scan
 from fpr.roles import Role
 from households.models import IncomeKind
+from monitoring.cases.services import objection_lodge
 from monitoring.models import MonitoringCase, Stage
-from monitoring.services import objection_lodge
 from workflow.models import BulkJob, BulkJobStatus
 from workflow.services import bulk_job_run
 

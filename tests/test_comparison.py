@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from conftest import department_csv, new_id_number
 from fpr.errors import ApplicationError
 from fpr.roles import Department
-from monitoring import comparison
-from monitoring.comparison import comparison_run, id_number_problem, upload_create
 from monitoring.models import DepartmentUpload, RejectedRow, RiskWarning, UploadStatus, WarningStatus
+from monitoring.screening import comparison
+from monitoring.screening.comparison import comparison_run, id_number_problem, upload_create
 
 pytestmark = pytest.mark.django_db
 
@@ -436,7 +436,7 @@ from conftest import TREE, department_csv, household_data, make_user, member_dat
 from fpr.roles import Role
 from households.models import Division
 from households.services import household_create
-from monitoring.comparison import upload_create
+from monitoring.screening.comparison import upload_create
 from monitoring.models import DepartmentUpload, RejectedRow, RiskWarning
 
 for code, name, level, parent in TREE:

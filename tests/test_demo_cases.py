@@ -18,7 +18,7 @@ from fpr.periods import Period
 from households.models import Health, User
 from households.seeding import seed_county
 from monitoring.models import MonitoringCase, ObjectionStatus, RiskWarning, Stage, WarningStatus
-from reports.statistics import monthly_trend, statistics
+from reports.statistics.figures import monthly_trend, statistics
 from workflow.demo import SECOND_CADRE, seed_demo_cases
 from workflow.demo.warnings import seed_demo_warnings
 from workflow.selectors import case_queue

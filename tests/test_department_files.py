@@ -13,10 +13,10 @@ from django.urls import reverse
 from conftest import new_id_number
 from fpr.roles import Department
 from fpr.sensitive import Kind, mask
-from monitoring import comparison, tables
-from monitoring.comparison import comparison_run, upload_create
-from monitoring.departments import source_for
 from monitoring.models import RejectedRow, RiskWarning, UploadStatus
+from monitoring.screening import comparison, tables
+from monitoring.screening.comparison import comparison_run, upload_create
+from monitoring.screening.departments import source_for
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from assistance.services import measure_add, measure_update, plan_adjust, plan_c
 from conftest import member_data
 from households.models import ExpenditureKind, Health, IncomeKind, LabourCapacity, Relationship
 from households.services import account_items_set, household_update, member_create, member_update
-from monitoring.classification import suggest_classification
+from monitoring.cases.classification import suggest_classification
+from monitoring.cases.services import case_classify
 from monitoring.models import Stage
-from monitoring.services import case_classify
 from workflow.services import TransitionRefused, case_transition
 
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing

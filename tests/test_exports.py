@@ -18,8 +18,8 @@ from assistance.services import measure_add
 from conftest import CaseWalker, member_data
 from households.models import Health, Relationship
 from households.services import member_create
-from reports.exports import export_start
-from reports.ledger import COLUMNS
+from reports.exports.ledger import COLUMNS
+from reports.exports.runner import export_start
 from reports.models import Export, ExportKind, ExportStatus
 
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
@@ -516,7 +516,7 @@ def test_the_ledger_page_offers_full_ids_once_and_no_search_box(data, administra
     ],
 )
 def test_the_quarterly_form_defaults_to_the_current_quarter_except_in_the_reporting_window(today, expected):
-    from reports.forms import default_quarter
+    from reports.exports.forms import default_quarter
 
     assert default_quarter(today) == expected
 

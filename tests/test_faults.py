@@ -41,10 +41,10 @@ from households.forms import HOUSEHOLD_FORM_FIELDS
 from households.id_numbers import make_id_number
 from households.models import Household, Relationship
 from households.services import household_update
-from monitoring import comparison
-from monitoring.comparison import upload_create
-from monitoring.jobs import job_run
+from monitoring.jobs.runner import job_run
 from monitoring.models import DepartmentUpload, JobStatus, RejectedRow, RiskWarning, UploadStatus
+from monitoring.screening import comparison
+from monitoring.screening.comparison import upload_create
 
 MEDICAL = Department.MEDICAL_INSURANCE
 BANNER = "后台任务服务暂时不可用，比对、批量办理等后台任务将延迟执行"

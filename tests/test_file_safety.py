@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from conftest import PDF_BYTES, PNG_BYTES, png_bytes
 from fpr.uploads import JPEG, PDF, PNG, sniff, validate_attachment
+from monitoring.cases.services import case_update_application
 from monitoring.models import MonitoringCase
-from monitoring.services import case_update_application
 
 pytestmark = pytest.mark.django_db
 

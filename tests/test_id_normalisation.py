@@ -18,9 +18,9 @@ from households.id_numbers import FIRST_GENERATION, normalize_id_number, parse_i
 from households.models import Member, Relationship
 from households.selectors import household_list
 from households.services import member_create
-from monitoring import jobs
-from monitoring.comparison import EXCEL_NUMBER_REASON
+from monitoring.jobs import runner as jobs
 from monitoring.models import JobStatus, RejectedRow, RiskWarning, TodoItem, TodoKind, UploadStatus
+from monitoring.screening.comparison import EXCEL_NUMBER_REASON
 
 pytestmark = pytest.mark.django_db
 

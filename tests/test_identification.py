@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from conftest import pdf_scan
+from monitoring.cases.services import case_create, objection_dismiss, objection_lodge, verification_record
 from monitoring.models import MonitoringCase, ObjectionStatus, Stage
-from monitoring.services import case_create, objection_dismiss, objection_lodge, verification_record
 from workflow.identification import IDENTIFICATION
 from workflow.selectors import return_request
 from workflow.services import (
@@ -185,7 +185,7 @@ def test_appraisal_without_quorum_fails(settings, case_a, walker):
 
 
 def test_appraisal_votes_must_add_up_to_participants(case_a, walker, cadre_a):
-    from monitoring.services import appraisal_record
+    from monitoring.cases.services import appraisal_record
 
     walker.to_appraisal(case_a)
     with pytest.raises(ValidationError) as exc:

@@ -20,7 +20,7 @@ from assistance.services import measure_add
 from conftest import member_data
 from households.models import IncomeKind, Member, Relationship
 from households.services import account_items_set, household_update
-from monitoring import jobs
+from monitoring.jobs import runner as jobs
 from monitoring.models import (
     JobRun,
     JobStatus,
@@ -32,7 +32,7 @@ from monitoring.models import (
     UploadStatus,
     WarningStatus,
 )
-from monitoring.warnings import warning_exclude
+from monitoring.screening.warning_services import warning_exclude
 from workflow.services import case_transition
 
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
@@ -448,7 +448,7 @@ def test_comparison_pending_compares_uploads_left_waiting(household_a, divisions
 
     from conftest import department_csv, make_user
     from fpr.roles import Role
-    from monitoring.comparison import upload_create
+    from monitoring.screening.comparison import upload_create
 
     officer = make_user("admin_up", divisions[COUNTY], Role.ADMINISTRATOR)
     data = department_csv([medical_row(head(household_a))], department="medical_insurance").encode()

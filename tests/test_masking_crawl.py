@@ -135,7 +135,7 @@ def test_no_page_or_api_response_shows_a_full_sensitive_value(sensitive_world, p
 def test_exports_are_masked_for_users_without_view_sensitive(sensitive_world, persona):
     """The standard forms of the case, the ledger and the quarterly table, as a user who may not see
     full values (asking for full IDs changes nothing for them)."""
-    from reports.exports import export_start
+    from reports.exports.runner import export_start
     from reports.models import ExportKind
 
     users, objects, secrets = sensitive_world

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from conftest import department_csv, new_id_number
 from fpr import urls as fpr_urls
 from fpr.log_masking import mask_text
-from monitoring import comparison
+from monitoring.screening import comparison
 
 pytestmark = pytest.mark.django_db
 

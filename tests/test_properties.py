@@ -26,8 +26,8 @@ from households.id_numbers import check_digit, make_id_number, mask_id_number, n
 from households.models import ExpenditureKind, IncomeKind, MonitoringLine, Relationship
 from households.selectors import income_summaries, income_summary
 from households.services import account_items_set
-from monitoring.comparison import id_cell_problem, id_number_problem
 from monitoring.models import MonitoringCase, Notice, Objection, ObjectionStatus, Stage
+from monitoring.screening.comparison import id_cell_problem, id_number_problem
 from workflow.elimination import ELIMINATION
 from workflow.identification import IDENTIFICATION
 from workflow.models import TransitionEvent
@@ -365,7 +365,7 @@ class Scenario:
 
     def helper(self, name: str, draw) -> None:
         """Record what a stage needs (or try to, at the wrong stage): these may be refused too."""
-        from monitoring.services import objection_dismiss, objection_lodge
+        from monitoring.cases.services import objection_dismiss, objection_lodge
 
         case = self.case
         if name == "wait":
@@ -388,7 +388,7 @@ class Scenario:
 
                 objection_substantiate(user=self.cadre, objection=pending, resolution="经核查属实")
         elif name == "open_another_case":
-            from monitoring.services import case_create
+            from monitoring.cases.services import case_create
 
             case_create(
                 user=self.cadre,

@@ -17,9 +17,9 @@ from conftest import restore_reference_data
 from fpr.roles import Department
 from households.models import User
 from households.seeding import seed_county
-from monitoring.comparison import NOT_REGISTERED, comparison_run, upload_create
-from monitoring.departments import source_for
 from monitoring.models import RejectedRow, RiskWarning, UploadStatus
+from monitoring.screening.comparison import NOT_REGISTERED, comparison_run, upload_create
+from monitoring.screening.departments import source_for
 
 SAMPLES = Path(settings.BASE_DIR) / "monitoring" / "samples"
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))

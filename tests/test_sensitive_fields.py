@@ -330,7 +330,7 @@ def test_search_keeps_the_id_number_out_of_the_url(cadre_a, household):
 
 
 def test_a_department_row_shows_certificates_phones_and_accounts_masked():
-    from monitoring.warning_selectors import masked_value
+    from monitoring.screening.warning_selectors import masked_value
 
     assert masked_value("残疾人证号", "52240119900101123442") == "5224************3442"
     assert masked_value("联系电话", "13812345678") == "138****5678"

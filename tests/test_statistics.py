@@ -37,11 +37,11 @@ from conftest import CaseWalker, make_user, member_data
 from fpr.periods import Period
 from fpr.roles import Role
 from households.models import Relationship
-from monitoring import warnings as warning_services
 from monitoring.models import MonitoringCase, RiskWarning
+from monitoring.screening import warning_services
 from reports.models import Export, ExportKind, ExportStatus
-from reports.statistics import statistics, statistics_by_child
-from reports.statistics_table import table_columns
+from reports.statistics.figures import statistics, statistics_by_child
+from reports.statistics.table import table_columns
 
 pytestmark = pytest.mark.django_db
 

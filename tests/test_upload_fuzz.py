@@ -1,6 +1,6 @@
-"""Upload fuzzing: the department-list pipeline (monitoring.comparison) with broken and hostile files,
+"""Upload fuzzing: the department-list pipeline (monitoring.screening.comparison) with broken and hostile files,
 and formula injection (`=cmd|...`) neutralised in the rejected-rows report and in every XLSX export
-registered in reports.exports.WRITERS.
+registered in reports.exports.runner.WRITERS.
 
 A hostile file must end as a FAILED upload with a Chinese message, or be refused at upload — never an
 exception out of the run, never a warning raised from garbage.
@@ -22,9 +22,9 @@ from conftest import CaseWalker, department_csv, make_user, member_data
 from fpr.errors import ApplicationError
 from fpr.roles import Department, Role
 from households.models import Member
-from monitoring.comparison import comparison_run, rejected_report_build, upload_create
-from monitoring.departments import source_for
 from monitoring.models import RiskWarning, UploadStatus
+from monitoring.screening.comparison import comparison_run, rejected_report_build, upload_create
+from monitoring.screening.departments import source_for
 
 pytestmark = pytest.mark.django_db
 
@@ -316,7 +316,7 @@ def injected_world(divisions, cadre_a, township_reviewer, county_reviewer, make_
 
 
 def test_every_registered_export_neutralises_formulas(injected_world, administrator, cadre_a, divisions):
-    from reports.exports import WRITERS, export_start
+    from reports.exports.runner import WRITERS, export_start
 
     assert len(WRITERS) >= 3  # the registry is filled (ReportsConfig.ready)
     filters = {"year": 2026, "quarter": 4, "period": "2026-11", "case": injected_world["monitored"].pk}
@@ -335,7 +335,7 @@ def test_every_registered_export_neutralises_formulas(injected_world, administra
 
 def assert_clear_failure(upload, *phrases: str) -> None:
     """Failed with a bounded Chinese message naming the problem, not the generic system error."""
-    from monitoring.comparison import ERROR_MAX_CHARS
+    from monitoring.screening.comparison import ERROR_MAX_CHARS
 
     assert upload.status == UploadStatus.FAILED
     assert "系统错误" not in upload.error, upload.error
@@ -386,8 +386,8 @@ def test_the_uploads_api_list_never_returns_a_huge_error(uploader):
     """An upload that failed before the bound kept a 7.9 MB message; the list returns it cut."""
     from rest_framework.test import APIClient
 
-    from monitoring.comparison import ERROR_MAX_CHARS
     from monitoring.models import DepartmentUpload
+    from monitoring.screening.comparison import ERROR_MAX_CHARS
 
     upload = upload_and_run(uploader, csv_lines("身份证号"), "old.csv")
     DepartmentUpload.objects.filter(pk=upload.pk).update(error="医保数据缺少必需列：" + "列、" * 4_000_000)

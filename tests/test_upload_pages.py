@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from conftest import department_csv, make_user, new_id_number
 from fpr.roles import Department, Role
-from monitoring import comparison
 from monitoring.models import DepartmentUpload, RiskWarning, UploadStatus
+from monitoring.screening import comparison
 
 pytestmark = pytest.mark.django_db
 

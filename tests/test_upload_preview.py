@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 from conftest import make_user, new_id_number
 from fpr.errors import ApplicationError
 from fpr.roles import Department, Role
-from monitoring import comparison
 from monitoring.models import ColumnMapping, DepartmentUpload, RiskWarning, UploadStatus
+from monitoring.screening import comparison
 
 pytestmark = pytest.mark.django_db
 

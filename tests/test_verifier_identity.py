@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from conftest import make_user
 from fpr.roles import Role
+from monitoring.cases.services import verification_record, verifier_team
 from monitoring.models import Verification, Verifier
-from monitoring.services import verification_record, verifier_team
 from workflow.services import TransitionRefused, case_transition
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from conftest import member_data
 from fpr import clock
 from fpr.roles import Department
 from households.models import Relationship
-from monitoring import comparison
 from monitoring.models import Channel, MonitoringCase, RiskWarning, WarningStatus
+from monitoring.screening import comparison
 from tests.browser import ARTIFACTS, DESKTOP, log_in, no_horizontal_scroll, open_page, open_phone
 
 pytestmark = [

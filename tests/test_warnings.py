@@ -21,8 +21,8 @@ from fpr.errors import ApplicationError, ConflictError
 from fpr.roles import Department, Role
 from households.id_numbers import mask_id_number
 from households.models import Relationship
-from monitoring import warnings as services
 from monitoring.models import Channel, MonitoringCase, RiskWarning, Stage, WarningStatus
+from monitoring.screening import warning_services as services
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from rest_framework.reverse import reverse
 
 from fpr.pagination import KeysetPagination
 from fpr.periods import accounting_year
-from monitoring import services as monitoring_services
+from monitoring.cases import services as monitoring_services
 from monitoring.models import MonitoringCase, Objection
 from workflow import services
 from workflow.filters import CaseFilter

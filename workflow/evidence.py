@@ -1,6 +1,6 @@
 """What the department lists say about a household, for 县级审定 (部门信息比对及会商研判): its risk warnings,
 its asset hits and the last comparison of each department that covered its village. Reads the
-monitoring models only (the comparison itself is monitoring.comparison's)."""
+monitoring models only (the comparison itself is monitoring.screening.comparison's)."""
 
 from dataclasses import dataclass, field
 

@@ -9,11 +9,10 @@ from django import forms
 
 from fpr import clock
 from fpr.errors import ApplicationError
-from fpr.forms import MultipleFileField
+from fpr.forms import SCAN_TYPES, MultipleFileField, date_input, scan_help
 from fpr.periods import Period
 from fpr.search import MAX_WORDS
 from households.forms import search_input
-from monitoring.forms import SCAN_TYPES, date_input, scan_help
 from monitoring.models import CaseType, RiskCategory, Stage
 from workflow.elimination import ELIMINATION
 from workflow.engine import Input, Transition

@@ -1,8 +1,8 @@
 """Guards of the identification workflow. Each returns None or the reason, in Chinese, that the step
 cannot be taken yet — the same text the page, the API and a bulk result show."""
 
+from monitoring.cases.services import current_notice, distinct_verifiers
 from monitoring.models import ObjectionStatus
-from monitoring.services import current_notice, distinct_verifiers
 
 
 def has_authorization(case, ctx) -> str | None:

@@ -37,7 +37,7 @@ from fpr import clock
 from fpr.roles import CASE_READERS, Role
 from households.models import Member, Relationship, User
 from monitoring.models import NOTICE_DAYS, NOTICE_STAGES, MonitoringCase, Notice, RiskWarning, TodoItem, TodoKind
-from monitoring.warning_selectors import warning_deadline
+from monitoring.screening.warning_selectors import warning_deadline
 from workflow.selectors import case_queue, queue_stages
 
 OVERDUE, TODAY, LATER, NONE = "overdue", "today", "later", "none"

@@ -8,8 +8,8 @@ from django.shortcuts import render
 
 from fpr.roles import CASE_READERS, Role
 from households import views as household_views
-from monitoring.comparison import uploadable_departments
 from monitoring.models import DepartmentUpload, UploadStatus
+from monitoring.screening.comparison import uploadable_departments
 from workflow.inbox import BUCKET_LABELS, inbox_counts, inbox_items, reads_inbox
 
 RECENT_UPLOADS = 10

@@ -16,8 +16,8 @@ from fpr.periods import accounting_year
 from fpr.roles import Role, ensure_case_reader
 from households.models import Division, HousingSafety, Level, Relationship, User
 from households.selectors import income_summary
+from monitoring.cases.selectors import scoped_case
 from monitoring.models import APPRAISAL_STAGES, ELIMINATION_STAGES, NOTICE_STAGES, MonitoringCase
-from monitoring.views import scoped_case
 from workflow.selectors import case_timeline
 
 GUARANTEES = ("不愁吃", "不愁穿", "义务教育有保障", "基本医疗有保障", "住房安全有保障", "饮水安全有保障")
@@ -97,7 +97,7 @@ def case_print(request, pk: int, doc: str):
 
 
 def _collection(case: MonitoringCase) -> dict:
-    """信息采集表, as the XLSX form (reports.forms_xlsx.write_collection_form): the figures collected at the
+    """信息采集表, as the XLSX form (reports.exports.paper_forms.write_collection_form): the figures collected at the
     identification visit when there is one, else the household's current accounting."""
     household = case.household
     visits = [e for e in case_timeline(case=case) if e.kind == "verification" and not e.title.startswith("风险消除·")]

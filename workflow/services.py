@@ -15,8 +15,8 @@ from fpr.broker import broker_available
 from fpr.errors import ApplicationError, ConflictError, ForbiddenError
 from fpr.roles import Level
 from fpr.uploads import validate_attachment
+from monitoring.cases.services import ensure_village_actor
 from monitoring.models import NOTICE_STAGES, MonitoringCase, Objection, ObjectionStatus, Stage
-from monitoring.services import ensure_village_actor
 from workflow.elimination import ELIMINATION
 from workflow.engine import Availability, GuardContext, Transition, Workflow, available, evaluate, missing_inputs
 from workflow.identification import IDENTIFICATION

@@ -4,8 +4,7 @@ workflow's (workflow may import monitoring, not the other way round)."""
 
 from django.urls import path
 
-from monitoring import views as monitoring_views
-from workflow import print_views, views
+from workflow import print_views, record_views, views
 
 app_name = "cases"
 
@@ -21,11 +20,11 @@ urlpatterns = [
     path("<int:pk>/print/authorization/", print_views.case_print, {"doc": "authorization"}, name="print_authorization"),
     path("<int:pk>/print/signin/", print_views.case_print, {"doc": "signin"}, name="print_signin"),
     path("<int:pk>/print/collection/", print_views.case_print, {"doc": "collection"}, name="print_collection"),
-    path("apply/<int:household_pk>/", monitoring_views.case_create, name="create"),
+    path("apply/<int:household_pk>/", record_views.case_create, name="create"),
     path("<int:pk>/", views.case_detail, name="detail"),
-    path("<int:pk>/application/", monitoring_views.application_edit, name="application"),
-    path("<int:pk>/verification/", monitoring_views.verification_record, name="verification"),
-    path("<int:pk>/appraisal/", monitoring_views.appraisal_record, name="appraisal"),
+    path("<int:pk>/application/", record_views.application_edit, name="application"),
+    path("<int:pk>/verification/", record_views.verification_record, name="verification"),
+    path("<int:pk>/appraisal/", record_views.appraisal_record, name="appraisal"),
     path("<int:pk>/transitions/<slug:name>/", views.transition_fire, name="fire"),
     path("<int:pk>/classification/", views.case_classify, name="classify"),
     path("<int:pk>/objections/", views.objection_lodge, name="objection"),

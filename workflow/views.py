@@ -29,9 +29,9 @@ from fpr.uploads import attachment_response
 from households.forms import apply_service_errors
 from households.models import Level
 from households.selectors import villages_visible
-from monitoring import services as monitoring_services
-from monitoring.classification import suggest_classification
-from monitoring.forms import ClassificationForm, ObjectionForm, ResolutionForm
+from monitoring.cases import services as monitoring_services
+from monitoring.cases.classification import suggest_classification
+from monitoring.cases.selectors import case_history, scoped_case
 from monitoring.models import (
     APPRAISAL_STAGES,
     ELIMINATION_STAGES,
@@ -47,14 +47,13 @@ from monitoring.models import (
     RiskColour,
     Stage,
 )
-from monitoring.selectors import case_history
-from monitoring.views import scoped_case
 from workflow import services
 from workflow.elimination import ELIMINATION
 from workflow.engine import missing_inputs
 from workflow.evidence import department_evidence
 from workflow.forms import BulkForm, CaseFilterForm, CaseListFilterForm, TransitionForm
 from workflow.models import BulkJobStatus, EventAttachment
+from workflow.record_forms import ClassificationForm, ObjectionForm, ResolutionForm
 from workflow.selectors import (
     COUNTY_STAGES,
     bulk_job_for,

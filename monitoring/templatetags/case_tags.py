@@ -6,9 +6,9 @@ import datetime as dt
 from django import template
 from django.core.exceptions import PermissionDenied
 
+from monitoring.cases.selectors import household_open_case
+from monitoring.cases.services import ensure_village_actor
 from monitoring.models import ELIMINATION_STAGES, MonitoringCase, Notice, Stage
-from monitoring.selectors import household_open_case
-from monitoring.services import ensure_village_actor
 
 register = template.Library()
 

@@ -3,7 +3,7 @@ when a department found assets — kept here so households and workflow need no 
 
 from django import template
 
-from monitoring.warning_selectors import household_warnings, warning_deadline
+from monitoring.screening.warning_selectors import household_warnings, warning_deadline
 
 register = template.Library()
 

@@ -29,8 +29,8 @@ from fpr.roles import Level, Role
 from households.demo import SECOND_CADRE
 from households.models import Division, LabourCapacity, User
 from households.services import member_update
+from monitoring.cases.services import objection_lodge
 from monitoring.models import Stage
-from monitoring.services import objection_lodge
 from workflow.demo.builder import WORK_TEAM, Builder, TooFewHouseholds, Village, select_village
 from workflow.demo.stories import ILLNESS, NO_LABOUR
 

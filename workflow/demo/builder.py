@@ -31,9 +31,9 @@ from households.models import (
 )
 from households.selectors import income_summary, monitoring_line_for
 from households.services import account_items_set, member_update
-from monitoring.classification import suggest_classification
+from monitoring.cases.classification import suggest_classification
+from monitoring.cases.services import APPRAISAL_ROLES, appraisal_record, case_classify, case_create, verification_record
 from monitoring.models import Channel, MonitoringCase, Stage
-from monitoring.services import APPRAISAL_ROLES, appraisal_record, case_classify, case_create, verification_record
 from workflow.demo.stories import ILLNESS, STORIES, Story
 from workflow.services import case_transition
 

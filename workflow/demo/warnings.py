@@ -4,7 +4,7 @@ its 48 hours: a few are 已超时, two already handled by the village) and 医�
 
 Period 2026-10 (the month before the sample files of monitoring/samples/, which are 2026-11), built in
 memory as the department would send it and uploaded by the administrator through
-`monitoring.comparison.upload_create` + `comparison_run`, exactly as the upload page does — with the
+`monitoring.screening.comparison.upload_create` + `comparison_run`, exactly as the upload page does — with the
 clock moved to the hour of each upload (workflow.demo.builder.moved_clock), so `raised_at` and the
 deadlines are those of a real upload.
 """
@@ -20,9 +20,9 @@ from django.utils import timezone
 from fpr import clock
 from fpr.roles import Department
 from households.models import Division, Member, User
-from monitoring.comparison import comparison_run, upload_create
 from monitoring.models import ContactOutcome, DepartmentUpload, RiskWarning
-from monitoring.warnings import warning_contact_record, warning_exclude
+from monitoring.screening.comparison import comparison_run, upload_create
+from monitoring.screening.warning_services import warning_contact_record, warning_exclude
 from workflow.demo.builder import moved_clock
 
 PERIOD = "2026-10"

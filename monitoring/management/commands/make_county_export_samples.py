@@ -13,7 +13,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from monitoring.upload_views import SAMPLES
+from monitoring.screening.upload_views import SAMPLES
 
 CIVIL_VALUES = {"低保": "农村低保", "特困": "分散特困"}  # value aliases a county system writes
 

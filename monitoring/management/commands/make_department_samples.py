@@ -25,7 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from fpr.roles import Department
 from households.id_numbers import check_digit, make_id_number
 from households.models import Division, Household, Member, User
-from monitoring.departments import source_for
+from monitoring.screening.departments import source_for
 
 DEFAULT_OUTPUT = Path(settings.BASE_DIR) / "monitoring" / "samples"
 OUTSIDE_REGION = "520502"  # 七星关区: a neighbouring county, never in the demo registry

@@ -4,7 +4,7 @@ python manage.py run_job --list  — the jobs and their last run."""
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from monitoring.jobs import JOBS, job_run, labelled_counts
+from monitoring.jobs.runner import JOBS, job_run, labelled_counts
 from monitoring.models import JobRun, JobStatus
 
 

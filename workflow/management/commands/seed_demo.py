@@ -16,7 +16,7 @@ from fpr.periods import accounting_year
 from households.demo import DEMO_PASSWORD, DEMO_USERS, demo_accounts
 from households.models import Household, User
 from households.seeding import seed_county
-from monitoring.jobs import job_run
+from monitoring.jobs.runner import job_run
 from monitoring.models import MonitoringCase, Stage
 from workflow.demo import TooFewHouseholds, seed_demo_cases
 from workflow.demo.builder import moved_clock
