@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from fpr.roles import Level
 from households.models import Division
-from households.onboarding.divisions import FileProblem, divisions_load
+from workflow.onboarding.divisions import FileProblem, divisions_load
 
 TITLE = "2023年统计用区划代码"
 HEADER = ["统计用区划代码", "城乡分类代码", "名称"]

@@ -514,6 +514,20 @@ def _check_width(layout, head: list) -> None:
         )
 
 
+def read_rows(path: str, name: str, encoding: str = "") -> tuple[str, str, list, Iterator]:
+    """The table-reading layer for any list, not only a department's (the onboarding imports): (format
+    "xlsx"/"csv", the encoding read with, the first row, the other rows), with the same checks as an
+    upload — the type by content, the XLSX part sizes, the encoding over the whole file."""
+    with open(path, "rb") as raw:
+        file_format = _sniff_format(raw.read(8), name)
+    if file_format == "xlsx":
+        first, rest = _xlsx_table(path)
+        return file_format, "", first, rest
+    encoding = _check_encoding(path, encoding)
+    first, rest = _csv_table(path, encoding)
+    return file_format, encoding, first, rest
+
+
 def open_table(upload: DepartmentUpload) -> tuple[list[str], Iterator, int, dict[str, int]]:
     """(column names, the data rows, the spreadsheet number of the first data row, column key → file
     column position). The header is the one the uploader confirmed on the preview, or is found among

@@ -1,5 +1,5 @@
 """python manage.py load_divisions <file> [--dry-run] [--as <username>] — load the 统计用区划代码 list
-(households.onboarding.divisions, issue #15): the report in Chinese; refused rows make it exit non-zero
+(workflow.onboarding.divisions, issue #15): the report in Chinese; refused rows make it exit non-zero
 with nothing written. Without --as the command acts as the operator (shell access is the operator's)."""
 
 from django.core.exceptions import PermissionDenied
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from fpr.errors import ApplicationError
 from households.models import User
-from households.onboarding.divisions import FileProblem, divisions_load
+from workflow.onboarding.divisions import FileProblem, divisions_load
 
 
 class Command(BaseCommand):

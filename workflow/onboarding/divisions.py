@@ -50,9 +50,9 @@ from fpr.errors import ApplicationError
 from fpr.roles import PREFIX_LENGTH, Level
 from households.accounts import is_account_administrator
 from households.models import Division
-from monitoring import comparison, tables
-from monitoring.comparison import FileProblem
-from monitoring.departments import Column, GradeRule, Source
+from monitoring.screening import comparison, tables
+from monitoring.screening.comparison import FileProblem
+from monitoring.screening.departments import Column, GradeRule, Source
 
 __all__ = ["DivisionImportReport", "FileProblem", "division_code_problem", "divisions_load", "level_of_code"]
 
@@ -286,15 +286,8 @@ def _split_tabs(row: Sequence) -> Sequence:
 
 
 def _open(path: str, name: str) -> _Table:
-    with open(path, "rb") as raw:
-        signature = raw.read(8)
-    file_format = comparison._sniff_format(signature, name)
-    encoding = ""
-    if file_format == "xlsx":
-        first, rest = comparison._xlsx_table(path)
-    else:
-        encoding = comparison._check_encoding(path, "")
-        first, rest = comparison._csv_table(path, encoding)
+    file_format, encoding, first, rest = comparison.read_rows(path, name)
+    if file_format == "csv":
         first, rest = _split_tabs(first), map(_split_tabs, rest)
     head = [first, *itertools.islice(rest, tables.HEADER_SCAN_ROWS - 1)]
     layout = tables.detect_header(head, SOURCE)

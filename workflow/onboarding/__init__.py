@@ -1,0 +1,12 @@
+"""The onboarding-import room of issue #15: bringing in what a county already has (its divisions, its
+cadres, its registry, its existing monitoring objects) from the files it keeps them in. In workflow,
+like the demo seeder, because an import composes the services of every app (households, cases,
+measures) — and reads files with monitoring.screening's table-reading layer.
+
+Each module here is one kind of import, a service that a management command (and later the import-job
+framework's page and API) calls. Files are read through the project's one table-reading layer
+(monitoring.screening.comparison.read_rows: bounded, encoding-detecting CSV/XLSX readers, and
+monitoring.screening.tables' header recognition); a dry run reports every problem before anything is written.
+
+- divisions: the 统计用区划代码 list (workflow.onboarding.divisions).
+"""
