@@ -61,4 +61,9 @@ def log_in(page, base_url, username):
 
 
 def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    """Nothing wider than the viewport. A mobile context zooms out to fit a too-wide page, and then
+    window.innerWidth grows with it: so the page's width is compared with the viewport's own too."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    inner = page.evaluate("window.innerWidth")
+    viewport = page.viewport_size["width"] if page.viewport_size else inner
+    return width <= inner + 1 and width <= viewport + 1

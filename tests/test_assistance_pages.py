@@ -544,8 +544,15 @@ def test_case_page_shows_the_suggestion_and_a_prefilled_form(client, case_a, cad
     suggestion = response.context["suggestion"]
     assert suggestion["case_type"] == "脱贫不稳定户" and suggestion["risks"] == ["因病"]
     assert any("尿毒症" in reason for reason in suggestion["reasons"])
+    # The form starts from what the village entered with the application (its own choice, #13), not the
+    # suggestion; the suggestion is one click away when it differs.
     form = response.context["classify_form"]
-    assert form.initial["case_type"] == "unstable_lifted" and form.initial["risk_categories"] == ["illness"]
+    applied = sorted(case_a.risk_categories.values_list("code", flat=True))
+    assert form.initial["case_type"] == case_a.case_type and sorted(form.initial["risk_categories"]) == applied
+    assert "已预选申请时填写的类型和风险" in response.content.decode()
+    adopt = response.context["adopt"]
+    if adopt is not None:
+        assert adopt["case_type"] == "unstable_lifted" and adopt["risk_categories"] == ["illness"]
     client.force_login(township_reviewer)
     assert case_page(client, case_a).context["suggestion"] is None
 
@@ -571,7 +578,8 @@ def test_classification_override_without_reason_is_refused(client, case_a, cadre
 
 def test_adopting_the_suggestion_needs_no_reason(client, case_a, cadre_a, township_reviewer):
     client.force_login(cadre_a)
-    suggested = case_page(client, case_a).context["classify_form"].initial
+    page = case_page(client, case_a).context
+    suggested = page["adopt"] or page["classify_form"].initial  # 采纳系统建议, or the form when they agree
     response = client.post(reverse("cases:classify", args=[case_a.pk]), {**suggested, "reason": ""})
     assert response.status_code == 302
     record = Classification.objects.get()

@@ -124,6 +124,7 @@ class InboxItem:
     deadline: str  # "2026-11-25 10:00 前", "公示期满 11-24 起可报镇街", ""
     url: str
     sort_key: tuple
+    note: str = ""  # a returned case: who returned it for what (the village sees what was asked)
 
     @property
     def bucket_label(self) -> str:
@@ -281,6 +282,7 @@ def _case_items(user, today: dt.date) -> list[InboxItem]:
         else:
             bucket, deadline = NONE, f"已等待 {case.waiting.days} 天"
             order = (BUCKET_ORDER[bucket], case.stage_entered_at.isoformat())
+        note = f"{case.return_label}：{case.return_opinion}" if case.returned and case.return_label else ""
         items.append(
             InboxItem(
                 "cases",
@@ -291,6 +293,7 @@ def _case_items(user, today: dt.date) -> list[InboxItem]:
                 deadline,
                 reverse("cases:detail", args=[case.pk]),
                 order,
+                note=note,
             )
         )
     return items

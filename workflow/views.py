@@ -204,9 +204,10 @@ def _keeps_monitoring(case: MonitoringCase, blocked) -> bool:
 
 def _classification_context(case: MonitoringCase, village_actor: bool, posted) -> dict:
     """The helper's suggestion and the form (village cadres, while the case may still be classified), and
-    the latest 研判记录 for everyone. The form starts from the cadre's saved choice (with its reason) when
-    there is one, so saving again keeps it; from the suggestion otherwise. When the saved choice differs
-    from today's suggestion, `adopt` offers the suggestion in one click."""
+    the latest 研判记录 for everyone. The form starts from the cadre's own choice — the saved 研判 (with its
+    reason), else the type, risks and colour of the application — so saving again keeps it; from the
+    suggestion only when the cadre has chosen nothing. When the choice differs from today's suggestion,
+    `adopt` offers the suggestion in one click."""
     record = case.classifications.select_related("decided_by").first()
     context = {"classification": _classification_display(record) if record else None, "suggestion": None}
     if village_actor and case.stage in monitoring_services.CLASSIFY_STAGES:
@@ -219,12 +220,15 @@ def _classification_context(case: MonitoringCase, village_actor: bool, posted) -
         context["suggestion"] = _classification_display_values(suggestion.as_dict())
         context["suggestion"]["reasons"] = suggestion.reasons
         saved = _saved_choice(record)
+        applied = None if saved else _application_choice(case)
         context["classify_prefilled_from_record"] = saved is not None
-        context["classify_form"] = posted or ClassificationForm(initial=saved or suggested)
-        differs = saved is not None and (
-            saved["case_type"] != suggested["case_type"]
-            or sorted(saved["risk_categories"]) != sorted(suggested["risk_categories"])
-            or saved["colour"] != suggested["colour"]
+        context["classify_prefilled_from_application"] = applied is not None
+        chosen = saved or applied
+        context["classify_form"] = posted or ClassificationForm(initial=chosen or suggested)
+        differs = chosen is not None and (
+            chosen["case_type"] != suggested["case_type"]
+            or sorted(chosen["risk_categories"]) != sorted(suggested["risk_categories"])
+            or chosen["colour"] != suggested["colour"]
         )
         context["adopt"] = suggested if differs else None
     return context
@@ -240,6 +244,14 @@ def _saved_choice(record) -> dict | None:
         "colour": record.chosen.get("colour", ""),
         "reason": record.reason,
     }
+
+
+def _application_choice(case: MonitoringCase) -> dict | None:
+    """The type, risks and colour the village entered with the application, as form values, or None."""
+    risks = [risk.code for risk in case.risk_categories.all()]
+    if not case.case_type or not risks:
+        return None
+    return {"case_type": case.case_type, "risk_categories": risks, "colour": case.colour}
 
 
 def _classification_display_values(values: dict) -> dict:
