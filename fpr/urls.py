@@ -40,6 +40,7 @@ urlpatterns = [
     path("assistance/", include("assistance.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("reports/", include("reports.urls")),
+    path("imports/", include("workflow.onboarding.urls")),
     path("api/v1/", include("fpr.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),

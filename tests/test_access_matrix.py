@@ -15,6 +15,7 @@ import re
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
@@ -243,6 +244,10 @@ page("accounts:sensitive_accesses", ok=200, readers=ADMINISTRATORS, denied=403, 
 post_only("accounts:lockout_reset", data={"username": "cadre_a"}, outsider=403, department=403)
 page("accounts:monitoring_lines", ok=403, readers=ADMINISTRATORS, denied=403, outsider=403)
 page("monitoring:jobs", ok=200, readers=ADMINISTRATORS, denied=403, outsider=403)
+# 数据导入 (workflow.onboarding): administrators only, each seeing the imports of their subtree.
+page("imports:list", ok=200, readers=ADMINISTRATORS, denied=403, outsider=403)
+page("imports:detail", {"pk": "import_job"}, ok=200, readers=ADMINISTRATORS, denied=403, outsider=403)
+post_only("imports:confirm", {"pk": "import_job"}, outsider=403, department=403)
 
 
 def page_routes() -> list[str]:
@@ -276,7 +281,7 @@ def world(
 ):
     from reports.exports.runner import export_start
     from reports.models import ExportKind
-    from workflow.models import BulkJob
+    from workflow.models import BulkJob, ImportJob, ImportKind, ImportStatus
 
     with time_machine.travel(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC), tick=False):
         case = make_monitored(case_a)
@@ -295,6 +300,14 @@ def world(
             background=False,
         )
         job = BulkJob.objects.create(user=township_reviewer, transition="township_approve", case_ids=[case.pk], total=1)
+        import_job = ImportJob.objects.create(
+            kind=ImportKind.DIVISIONS,
+            file=SimpleUploadedFile("区划代码.csv", b"520521100000,\xe9\xbe\x99\xe5\xb1\xaf\xe9\x95\x87\r\n"),
+            file_name="区划代码.csv",
+            user=administrator,
+            division_id=administrator.division_id,
+            status=ImportStatus.CHECKED,
+        )
     users = {
         "cadre_a": cadre_a,
         "cadre_b": cadre_b,
@@ -314,6 +327,7 @@ def world(
         "warning": warning.pk,
         "export": export.pk,
         "bulk_job": job.pk,
+        "import_job": import_job.pk,
         "user_a": cadre_a.pk,
         "department": "housing",
         "sample": "civil_affairs_2026-11.csv",

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from fpr.models import ScopedQuerySet
-from fpr.roles import CASE_READERS
+from fpr.roles import CASE_READERS, Role
 from monitoring.models import MonitoringCase
 
 
@@ -104,3 +104,58 @@ class BulkJobFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household or self.case}：{'；'.join(self.reasons)}"
+
+
+class ImportKind(models.TextChoices):
+    DIVISIONS = "divisions", "区划代码"
+
+
+class ImportStatus(models.TextChoices):
+    CHECKING = "checking", "检查中"
+    CHECKED = "checked", "待确认导入"
+    REFUSED = "refused", "检查未通过"
+    RUNNING = "running", "导入中"
+    DONE = "done", "导入完成"
+    FAILED = "failed", "导入失败"
+
+
+class ImportQuerySet(ScopedQuerySet):
+    """An administrator sees the imports made in their subtree; only administrators see any."""
+
+    division_field = "division__code"
+    roles_allowed = frozenset({Role.ADMINISTRATOR})
+
+
+class ImportJob(models.Model):
+    """One file a county brings in (workflow.onboarding, #15): checked in full first (the dry run's report
+    is kept), imported only when the administrator confirms, in the background, with its result kept."""
+
+    kind = models.CharField("导入内容", max_length=16, choices=ImportKind.choices)
+    file = models.FileField("文件", upload_to="imports/%Y/%m/")
+    file_name = models.CharField("文件名", max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
+    )
+    division = models.ForeignKey(
+        "households.Division", verbose_name="导入人所属区划", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    status = models.CharField("状态", max_length=16, choices=ImportStatus.choices, default=ImportStatus.CHECKING)
+    check_report = models.JSONField("检查结果", default=dict, blank=True)
+    result = models.JSONField("导入结果", default=dict, blank=True)
+    error = models.TextField("错误", blank=True)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始导入时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = ImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "数据导入"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.file_name}"
+
+    @property
+    def done(self) -> bool:
+        return self.status not in (ImportStatus.CHECKING, ImportStatus.RUNNING)

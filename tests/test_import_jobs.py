@@ -1,0 +1,112 @@
+"""数据导入 pages (#15 point 6): upload → the check in the background (every problem, nothing written) →
+确认导入 → the import in the background → the result; administrators only, each in their subtree."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from conftest import make_user
+from fpr.roles import Role
+from households.models import Division
+from workflow.models import ImportJob, ImportStatus
+
+pytestmark = pytest.mark.django_db
+
+GOOD = "2023年统计用区划代码\r\n统计用区划代码,城乡分类代码,名称\r\n520521102000,,猫场镇\r\n520521102001,220,新寨村\r\n"
+OUTSIDE = "代码,名称\r\n520521102000,猫场镇\r\n520522100000,外县镇\r\n"
+
+
+@pytest.fixture
+def eager(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+def upload(client, text: str, name="区划代码.csv", encoding="gbk"):
+    file = SimpleUploadedFile(name, text.encode(encoding))
+    return client.post(reverse("imports:list"), {"kind": "divisions", "file": file})
+
+
+def test_an_administrator_checks_then_imports_a_division_list(
+    client, administrator, eager, django_capture_on_commit_callbacks
+):
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, GOOD)
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("imports:detail", args=[job.pk])
+    assert job.status == ImportStatus.CHECKED and job.file_name == "区划代码.csv"
+    assert not Division.objects.filter(code="520521102000").exists()  # the check writes nothing
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "待确认导入" in page and "确认导入" in page and "试运行，未写入任何数据" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("imports:confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and job.started_at and job.finished_at
+    village = Division.objects.get(code="520521102001")
+    assert village.name == "新寨村" and village.parent_id == "520521102000"
+    assert village.history.get().history_change_reason == "区划代码导入：区划代码.csv"
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "导入完成" in page and "已导入" in page and "确认导入</button>" not in page
+    # A second confirmation does nothing: the job is done.
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    assert "区划代码.csv" in client.get(reverse("imports:list")).content.decode()
+
+
+def test_a_refused_file_lists_its_problems_and_cannot_be_confirmed(
+    client, administrator, eager, django_capture_on_commit_callbacks
+):
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, OUTSIDE, encoding="utf-8")
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.REFUSED and job.check_report["refused"]
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "检查未通过" in page and "520522100000" in page and "确认导入</button>" not in page
+    response = client.post(reverse("imports:confirm", args=[job.pk]), follow=True)
+    assert "检查未通过，不能导入" in response.content.decode()
+    assert not Division.objects.filter(code="520521102000").exists()
+
+
+def test_while_it_runs_the_page_polls_and_says_nothing_is_written(client, administrator, divisions):
+    job = ImportJob.objects.create(
+        kind="divisions",
+        file=SimpleUploadedFile("a.csv", GOOD.encode("gbk")),
+        file_name="a.csv",
+        user=administrator,
+        division_id=administrator.division_id,
+    )
+    client.force_login(administrator)
+    url = reverse("imports:detail", args=[job.pk])
+    page = client.get(url).content.decode()
+    assert f'data-poll="{url}?format=json"' in page and "尚未写入任何数据" in page
+    assert client.get(url, {"format": "json"}).json() == {"done": False, "status": "检查中", "figures": {}}
+
+
+def test_imports_are_administrators_and_scoped_to_their_subtree(client, administrator, county_reviewer, divisions):
+    job = ImportJob.objects.create(
+        kind="divisions",
+        file=SimpleUploadedFile("a.csv", GOOD.encode("gbk")),
+        file_name="a.csv",
+        user=administrator,
+        division_id=administrator.division_id,
+        status=ImportStatus.CHECKED,
+    )
+    client.force_login(county_reviewer)
+    assert client.get(reverse("imports:list")).status_code == 403
+    township_admin = make_user("town_admin", divisions["520521100000"], Role.ADMINISTRATOR, full_name="镇管理")
+    client.force_login(township_admin)
+    assert client.get(reverse("imports:list")).status_code == 200
+    assert client.get(reverse("imports:detail", args=[job.pk])).status_code == 404  # the county's import
+    assert client.post(reverse("imports:confirm", args=[job.pk])).status_code == 404
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED
+
+
+def test_an_upload_without_a_file_says_so(client, administrator):
+    client.force_login(administrator)
+    response = client.post(reverse("imports:list"), {"kind": "divisions"})
+    assert response.status_code == 200 and "请选择要导入的文件。" in response.content.decode()
+    assert not ImportJob.objects.exists()
