@@ -225,6 +225,7 @@ def test_a_csv_pasted_with_tabs_and_full_width_digits(administrator, tmp_path):
         "姓名\t联系电话\t所属村\t角色",
         "马  一\t＋86 １３８００００３００１\t光明村村民委员会\t村级干部",
         "马二\t13800003002\t５２０５２１１００００２\t村级干部、系统管理员",
+        "马三\t13800003003\t黄泥塘镇 新华村\t村干部",
     ]
     path = tmp_path / "名单.csv"
     path.write_bytes(("\n".join(lines) + "\n").encode("gbk"))
@@ -235,6 +236,7 @@ def test_a_csv_pasted_with_tabs_and_full_width_digits(administrator, tmp_path):
     assert [(r.full_name, r.phone, r.division.code, r.roles) for r in report.new] == [
         ("马一", "13800003001", "520521100001", [Role.VILLAGE_CADRE]),
         ("马二", "13800003002", "520521100002", [Role.VILLAGE_CADRE, Role.ADMINISTRATOR]),
+        ("马三", "13800003003", "520521101001", [Role.VILLAGE_CADRE]),
     ]
 
 
@@ -313,3 +315,26 @@ def test_the_flag_lets_logout_through_and_leaves_other_accounts_alone(cadre_a, v
     other = Client()
     other.force_login(cadre_a)
     assert other.get(reverse("home")).status_code == 200
+
+
+def test_a_village_name_two_townships_share_needs_its_township_or_code(administrator, divisions, tmp_path):
+    Division.objects.create(code="520521101002", name="光明村", level=Level.VILLAGE, parent_id="520521101000")
+    path = tmp_path / "名单.csv"
+    lines = [
+        "姓名,手机号,乡镇,村,角色",
+        "甲,13800004001,,光明村,村级干部",
+        "乙,13800004002,黄泥塘镇,光明村,村级干部",
+        "丙,13800004003,,520521100001,村级干部",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    report = users_import(actor=administrator, path=str(path), dry_run=True)
+
+    assert problems_of(report) == [
+        (
+            2,
+            "村",
+            "辖区内有2个区划叫“光明村”：光明村（520521100001）、光明村（520521101002）；请填写12位区划代码或所属乡镇",
+        )
+    ]
+    assert [(r.row, r.division.code) for r in report.new] == [(3, "520521101002"), (4, "520521100001")]

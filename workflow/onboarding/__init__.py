@@ -9,4 +9,5 @@ framework's page and API) calls. Files are read through the project's one table-
 monitoring.screening.tables' header recognition); a dry run reports every problem before anything is written.
 
 - divisions: the 统计用区划代码 list (workflow.onboarding.divisions).
+- users: the county's cadre list, accounts made through households.accounts (workflow.onboarding.users).
 """

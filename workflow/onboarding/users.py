@@ -16,9 +16,9 @@ The rules:
   `accounts.roles_grantable` (each role only at its levels; a 系统管理员 only strictly below the
   importer's division); a 部门数据专员 row needs its 部门. Accounts are never superuser or staff.
 - The division: a 12-digit 统计用区划代码, or a name looked up inside the importer's subtree (`光明村`,
-  also `光明村村民委员会`/`光明村委会` and the like); a name that several divisions carry is refused unless
-  a 乡镇 column says which, or the name is exact for exactly one. A 乡镇 cell with an empty 村 cell
-  makes a township-level account.
+  also `光明村村民委员会`/`光明村委会` and the like, or `羊场镇光明村` in one cell); a name that several
+  divisions carry is refused unless a 乡镇 column says which, or the name is exact for exactly one. A
+  乡镇 cell with an empty 村 cell makes a township-level account.
 - The phone: 11 digits starting with 1 (+86 dropped). One account per person: a phone is the key.
 - Existing accounts — re-importing a file creates nothing: a row whose phone (or, when the phone is new,
   whose 用户名) is an account of the same division that the importer manages is reported "已存在" and
@@ -489,9 +489,24 @@ class _Divisions:
             return candidates[0], ""
         if within is not None:
             return None, f"所填乡镇内没有“{folded}”"
+        if found := self._township_then_village(folded):
+            return found, ""
         if Division.objects.filter(name=folded).exists():
             return None, f"“{folded}”不在您的辖区内"
         return None, f"您的辖区内没有叫“{folded}”的区划（可填写12位统计用区划代码）"
+
+    def _township_then_village(self, folded: str) -> Division | None:
+        """One cell naming both, as lists often do: `羊场镇光明村`, `羊场镇/光明村`, `羊场镇-光明村`."""
+        for township in self.by_code.values():
+            if township.level != Level.TOWNSHIP:
+                continue
+            for key in name_keys(township.name):
+                rest = folded[len(key) :].lstrip("/-—·、") if folded.startswith(key) else ""
+                if rest:
+                    found, _ = self.find(rest, within=[township])
+                    if found is not None:
+                        return found
+        return None
 
 
 def _role_problem(role: str, division: Division, actor) -> str:
@@ -679,6 +694,8 @@ def _exists(plan: RowPlan, user: User) -> None:
         differences.append(f"角色为“{'、'.join(user.role_labels) or '无'}”")
     if differences:
         plan.note = f"系统中{'，'.join(differences)}，未修改（请在用户管理中修改）"
+    if not user.is_active:
+        plan.note = "；".join(filter(None, ["该账号已停用（如需启用请在用户管理中修改）", plan.note]))
 
 
 def _usernames(report: UserImportReport) -> None:
