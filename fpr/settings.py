@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "fpr.middleware.NoStoreMiddleware",  # signed-in responses: Cache-Control: no-store
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An account with an initial password (bulk import) reaches only the password change page.
+    "fpr.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.

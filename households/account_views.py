@@ -37,6 +37,7 @@ class OwnPasswordChange(PasswordChangeView):
     def form_valid(self, form):
         # The view saves the user (one history row, with this reason) and keeps this session signed in.
         form.user._change_reason = "本人修改密码"
+        form.user.must_change_password = False  # an initial password (bulk import) is replaced: free to go
         return super().form_valid(form)
 
 

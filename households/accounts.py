@@ -150,7 +150,19 @@ def _roles_note(before: set[str], after: set[str]) -> str:
 
 
 @transaction.atomic
-def user_create(*, actor, username: str, password: str, roles: list[str], data: dict) -> User:
+def user_create(
+    *,
+    actor,
+    username: str,
+    password: str,
+    roles: list[str],
+    data: dict,
+    must_change_password: bool = False,
+    reason: str = "",
+) -> User:
+    """A new account of `actor`'s subtree. `must_change_password`: the password is an initial one that
+    someone else knows (the bulk import), so the owner must set their own at the first login; `reason`
+    goes before the history row's own ("批量导入：<file>")."""
     ensure_account_administrator(actor)
     division = data.get("division")
     department = data.get("department") or ""
@@ -166,13 +178,16 @@ def user_create(*, actor, username: str, password: str, roles: list[str], data: 
         is_active=True,
         is_staff=False,
         is_superuser=False,
+        must_change_password=must_change_password,
     )
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
-    user._change_reason = f"新建账号；{_roles_note(set(), set(roles))}"
+    note = f"新建账号；{_roles_note(set(), set(roles))}"
+    user._change_reason = (f"{reason}；{note}" if reason else note)[:100]  # the history's column is 100 long
+    user._history_user = actor  # also from a management command, where no request names the actor
     user.save()
     user.groups.set(_role_groups(roles))
     return user

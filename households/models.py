@@ -64,6 +64,10 @@ class User(AbstractUser):
     phone = models.CharField("联系电话", max_length=20, blank=True)
     # A department data officer uploads only their own department's lists.
     department = models.CharField("所属部门", max_length=24, choices=Department.choices, blank=True)
+    # An account made with an initial password someone else knows (the bulk import,
+    # workflow.onboarding.users): until its owner sets their own, it reaches only the password change page
+    # (fpr.middleware.PasswordChangeRequiredMiddleware); the change clears it.
+    must_change_password = models.BooleanField("须修改初始密码", default=False)
 
     # Every change to an account is kept (who changed whose division, roles, state; households/accounts.py
     # writes what changed in the roles as the change reason). The password hash is never copied; a login's

@@ -9,5 +9,6 @@ framework's page and API) calls. Files are read through the project's one table-
 monitoring.screening.tables' header recognition); a dry run reports every problem before anything is written.
 
 - divisions: the 统计用区划代码 list (workflow.onboarding.divisions).
+- users: the county's cadre list, accounts made through households.accounts (workflow.onboarding.users).
 - jobs, views, urls: every import as a background job in two steps, check then import (数据导入, /imports/).
 """
