@@ -248,6 +248,7 @@ page("monitoring:jobs", ok=200, readers=ADMINISTRATORS, denied=403, outsider=403
 page("imports:list", ok=200, readers=ADMINISTRATORS, denied=403, outsider=403)
 page("imports:detail", {"pk": "import_job"}, ok=200, readers=ADMINISTRATORS, denied=403, outsider=403)
 post_only("imports:confirm", {"pk": "import_job"}, outsider=403, department=403)
+post_only("imports:passwords", {"pk": "import_job"}, outsider=403, department=403)
 
 
 def page_routes() -> list[str]:

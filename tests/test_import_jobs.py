@@ -1,13 +1,17 @@
 """数据导入 pages (#15 point 6): upload → the check in the background (every problem, nothing written) →
 确认导入 → the import in the background → the result; administrators only, each in their subtree."""
 
+import io
+import zipfile
+
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from conftest import make_user
 from fpr.roles import Role
-from households.models import Division
+from households.models import Division, User
 from workflow.models import ImportJob, ImportStatus
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +114,48 @@ def test_an_upload_without_a_file_says_so(client, administrator):
     response = client.post(reverse("imports:list"), {"kind": "divisions"})
     assert response.status_code == 200 and "请选择要导入的文件。" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+CADRES = (
+    "大方县村干部名单\r\n姓名\t联系电话\t所属村\t角色\r\n"
+    "马  一\t１３８００００３００１\t光明村村民委员会\t村级干部\r\n"
+    "马二\t13800003002\t羊场镇红岩村\t村级干部\r\n"
+)
+
+
+def test_cadre_accounts_are_imported_and_their_passwords_downloaded_once(
+    client, administrator, eager, django_capture_on_commit_callbacks
+):
+    client.force_login(administrator)
+    file = SimpleUploadedFile("干部名单.csv", CADRES.encode("gbk"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:list"), {"kind": "users", "file": file})
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.CHECKED, job.check_report
+    assert not User.objects.filter(phone="13800003001").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and job.passwords
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "下载初始密码清单" in page
+    created = User.objects.get(phone="13800003001")
+    assert created.must_change_password and created.division_id == "520521100001"
+
+    response = client.post(reverse("imports:passwords", args=[job.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        names = archive.namelist()
+        sheet = openpyxl.load_workbook(io.BytesIO(archive.read(names[0]))).active
+        cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert len(names) == 2 and any(name.startswith("520521100001") for name in names)
+    password = next(
+        row[5] for row in sheet.iter_rows(values_only=True) if row and row[1] in ("马一", "马二") and row[5]
+    )
+    assert password not in str(job.result) and password not in str(job.check_report) and cells
+    # Once: the file is gone, a second download is refused and the page says when it was taken.
+    job.refresh_from_db()
+    assert not job.passwords and job.passwords_taken_at
+    again = client.post(reverse("imports:passwords", args=[job.pk]), follow=True)
+    assert "只提供一次下载" in again.content.decode()
+    assert "初始密码清单已于" in client.get(reverse("imports:detail", args=[job.pk])).content.decode()

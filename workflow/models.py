@@ -108,6 +108,7 @@ class BulkJobFailure(models.Model):
 
 class ImportKind(models.TextChoices):
     DIVISIONS = "divisions", "区划代码"
+    USERS = "users", "干部账号"
 
 
 class ImportStatus(models.TextChoices):
@@ -143,6 +144,10 @@ class ImportJob(models.Model):
     check_report = models.JSONField("检查结果", default=dict, blank=True)
     result = models.JSONField("导入结果", default=dict, blank=True)
     error = models.TextField("错误", blank=True)
+    # 干部账号: the initial passwords, one printable XLSX per division in a ZIP, downloadable once by the
+    # importer (then deleted); never served by URL, never shown again.
+    passwords = models.FileField("初始密码清单", upload_to="private/imports/", blank=True)
+    passwords_taken_at = models.DateTimeField("初始密码清单下载时间", null=True, blank=True)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     started_at = models.DateTimeField("开始导入时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)

@@ -9,13 +9,16 @@ A kind is one entry of KINDS: its loader `load(actor, path, file_name, dry_run)`
 reads exactly the bytes that were checked.
 """
 
+import io
 import logging
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from fpr import clock
@@ -23,6 +26,7 @@ from fpr.errors import ApplicationError
 from households.accounts import is_account_administrator
 from workflow.models import ImportJob, ImportKind, ImportStatus
 from workflow.onboarding.divisions import FileProblem, divisions_load
+from workflow.onboarding.users import password_sheet, users_import
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +35,29 @@ logger = logging.getLogger(__name__)
 class Kind:
     label: str
     load: Callable  # (actor=, path=, file_name=, dry_run=) -> report
+    keep: Callable | None = None  # (job, report): what the import leaves besides its lines
 
 
-KINDS = {ImportKind.DIVISIONS: Kind("区划代码（统计用区划代码表）", divisions_load)}
+def _keep_passwords(job: ImportJob, report) -> None:
+    """The new accounts' initial passwords: one printable list per division, in one ZIP for the importer
+    to download once (workflow.onboarding.views.import_passwords). Nowhere else: not in the result, the
+    log or the page."""
+    divisions = report.by_division()
+    if not divisions:
+        return
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for (code, name), created in divisions.items():
+            sheet = io.BytesIO()
+            password_sheet((code, name), created, file_name=job.file_name).save(sheet)
+            archive.writestr(f"{code}-{name}-初始密码.xlsx", sheet.getvalue())
+    job.passwords.save(f"passwords-{job.pk}.zip", ContentFile(out.getvalue()), save=False)
+
+
+KINDS = {
+    ImportKind.DIVISIONS: Kind("区划代码（统计用区划代码表）", divisions_load),
+    ImportKind.USERS: Kind("干部账号（姓名、手机号、所属村或乡镇、角色）", users_import, keep=_keep_passwords),
+}
 MAX_MB = settings.FPR_MAX_DEPARTMENT_UPLOAD_MB
 
 
@@ -104,9 +128,30 @@ def _step(job_id: int, *, dry_run: bool) -> ImportJob:
         else:
             job.result = summary
             job.status = ImportStatus.FAILED if report.refused else ImportStatus.DONE
+            if kind.keep and not report.refused:
+                kind.keep(job, report)
     job.finished_at = clock.now()
-    job.save(update_fields=["check_report", "result", "status", "error", "finished_at"])
+    job.save(update_fields=["check_report", "result", "status", "error", "finished_at", "passwords"])
     return job
+
+
+def import_passwords_take(*, user, job: ImportJob) -> bytes:
+    """The initial passwords' ZIP, once, for the administrator who ran the import; the file is deleted as
+    it is handed over, so a second download is refused."""
+    ensure_importer(user)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.user_id != user.pk:
+            raise PermissionDenied("初始密码清单只能由导入人下载。")
+        if not job.passwords:
+            taken = f"已于 {job.passwords_taken_at:%Y-%m-%d %H:%M} 下载，" if job.passwords_taken_at else ""
+            raise ApplicationError(f"初始密码清单{taken}只提供一次下载。如有遗失，请为相关账号重置密码。")
+        with job.passwords.open("rb") as file:
+            data = file.read()
+        job.passwords.delete(save=False)
+        job.passwords_taken_at = clock.now()
+        job.save(update_fields=["passwords", "passwords_taken_at"])
+    return data
 
 
 def _enqueue(step: str, job_id: int) -> None:

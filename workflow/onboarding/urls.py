@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.import_list, name="list"),
     path("<int:pk>/", views.import_detail, name="detail"),
     path("<int:pk>/confirm/", views.import_confirm, name="confirm"),
+    path("<int:pk>/passwords/", views.import_passwords, name="passwords"),
 ]

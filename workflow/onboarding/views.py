@@ -6,14 +6,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from fpr.errors import ApplicationError
 from fpr.keyset import keyset_page
 from workflow.models import ImportJob
-from workflow.onboarding.jobs import KINDS, ensure_importer, import_create, import_start
+from workflow.onboarding.jobs import KINDS, ensure_importer, import_create, import_passwords_take, import_start
 
 
 class ImportForm(forms.Form):
@@ -69,3 +70,18 @@ def import_confirm(request, pk: int):
     else:
         messages.success(request, f"已开始导入“{job.file_name}”。")
     return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_passwords(request, pk: int):
+    """The new accounts' initial passwords (a ZIP of printable lists), once, to the importer."""
+    job = _scoped_job(request, pk)
+    try:
+        data = import_passwords_take(user=request.user, job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("imports:detail", pk=job.pk)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, f"初始密码清单-{job.pk}.zip")
+    return response
