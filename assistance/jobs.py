@@ -16,7 +16,7 @@ from fpr.periods import accounting_year, months_before
 from households.id_numbers import mask_id_number, parse_id_number
 from households.models import HousingSafety, IncomeItem, Member
 from monitoring.jobs.runner import Finding, Job, JobRun, Outcome, register, sync_todos
-from monitoring.models import ELIMINATION_STAGES, MonitoringCase, RiskWarning, Stage, TodoKind, WarningStatus
+from monitoring.models import FOLLOWED_STAGES, MonitoringCase, RiskWarning, Stage, TodoKind, WarningStatus
 
 CHUNK = 500  # cases evaluated per batch of the elimination review (a fixed number of queries each)
 
@@ -99,7 +99,6 @@ def elimination_review(run: JobRun) -> Outcome:
 # --------------------------------------------------------------------------- 4. weekly data-quality checks
 
 
-FOLLOWED_STAGES = (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)
 GUARANTEES_UNMET = (
     Q(household__food_secure=False)
     | Q(household__clothing_secure=False)

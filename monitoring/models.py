@@ -76,6 +76,9 @@ ELIMINATION_STAGES = (
 VERIFICATION_STAGES = (Stage.VERIFICATION, Stage.ELIM_VERIFICATION)
 APPRAISAL_STAGES = (Stage.APPRAISAL, Stage.ELIM_APPRAISAL)
 NOTICE_STAGES = (Stage.NOTICE, Stage.ELIM_NOTICE)
+# Followed (纳入监测, 跟踪帮扶): under monitoring, in the elimination procedure, or eliminated and still
+# followed. A plan is kept and the pairing cadre visits monthly in these stages.
+FOLLOWED_STAGES = (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)
 
 
 class RiskCategory(models.Model):

@@ -32,11 +32,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assistance.models import AssistancePlan, Visit
-from assistance.selectors import FOLLOWED_STAGES, month_bounds
+from assistance.selectors import month_bounds
 from fpr import clock
 from fpr.roles import CASE_READERS, Role
 from households.models import Member, Relationship, User
-from monitoring.models import NOTICE_DAYS, NOTICE_STAGES, MonitoringCase, Notice, RiskWarning, TodoItem, TodoKind
+from monitoring.models import (
+    FOLLOWED_STAGES,
+    NOTICE_DAYS,
+    NOTICE_STAGES,
+    MonitoringCase,
+    Notice,
+    RiskWarning,
+    TodoItem,
+    TodoKind,
+)
 from monitoring.screening.warning_selectors import warning_deadline
 from workflow.selectors import case_queue, queue_stages
 

@@ -28,6 +28,7 @@ from households.models import Division, Household, Member, Relationship
 from households.selectors import household_search, search_area
 from monitoring.models import (
     ELIMINATION_STAGES,
+    FOLLOWED_STAGES,
     IDENTIFICATION_STAGES,
     NOTICE_DAYS,
     NOTICE_STAGES,
@@ -62,7 +63,7 @@ STATUS_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "monitoring": ("监测中", (Stage.MONITORING, *ELIMINATION_STAGES)),
     "eliminated": ("风险消除", (Stage.ELIMINATED,)),
     "rejected": ("不予纳入", (Stage.REJECTED,)),
-    "identified": ("已纳入监测（监测中+风险消除）", (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)),
+    "identified": ("已纳入监测（监测中+风险消除）", FOLLOWED_STAGES),
 }
 
 # The stages whose cases wait on each role. A village cadre's queue holds drafts, returned cases and
