@@ -42,7 +42,7 @@ def elimination_review(run: JobRun) -> Outcome:
     intensify_before = months_before(today, months)
     proposals: list[Finding] = []
     intensify: list[Finding] = []
-    under_monitoring = MonitoringCase.objects.filter(is_open=True, stage=Stage.MONITORING).order_by("pk")
+    under_monitoring = MonitoringCase.objects.open().filter(stage=Stage.MONITORING).order_by("pk")
     last_pk = reviewed = 0
     while batch := list(under_monitoring.filter(pk__gt=last_pk)[:CHUNK]):
         last_pk, reviewed = batch[-1].pk, reviewed + len(batch)
@@ -80,9 +80,8 @@ def elimination_review(run: JobRun) -> Outcome:
             case_id=pk,
             detail=f"{eliminated_on:%Y-%m-%d}风险消除后出现{n}条新的预警线索，请研判是否存在返贫致贫风险，需要时重新纳入监测。",
         )
-        for pk, village_id, household_id, eliminated_on, n in MonitoringCase.objects.filter(
-            is_open=True, stage=Stage.ELIMINATED, eliminated_on__isnull=False
-        )
+        for pk, village_id, household_id, eliminated_on, n in MonitoringCase.objects.open()
+        .filter(stage=Stage.ELIMINATED, eliminated_on__isnull=False)
         .annotate(new_warnings=Subquery(new_warnings))
         .filter(new_warnings__gt=0)
         .values_list("pk", "village_id", "household_id", "eliminated_on", "new_warnings")
@@ -127,7 +126,7 @@ def data_quality(run: JobRun) -> Outcome:
     """
     today = clock.today()
     has_measure = Exists(Measure.objects.filter(plan__case_id=OuterRef("pk")))
-    eliminated = MonitoringCase.objects.filter(is_open=True, stage=Stage.ELIMINATED)
+    eliminated = MonitoringCase.objects.open().filter(stage=Stage.ELIMINATED)
 
     without_measures = [
         Finding(
@@ -163,7 +162,7 @@ def data_quality(run: JobRun) -> Outcome:
             case_id=pk,
             detail=f"{number}户尚未核算{year}年家庭收入（算账）。",
         )
-        for pk, household_id, village_id, number in MonitoringCase.objects.filter(is_open=True)
+        for pk, household_id, village_id, number in MonitoringCase.objects.open()
         .exclude(Exists(no_income))
         .values_list("pk", "household_id", "village_id", "household__number")
     ]

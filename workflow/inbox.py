@@ -176,7 +176,8 @@ def _queue(user) -> QuerySet[MonitoringCase]:
     notices = Notice.objects.filter(case=OuterRef("pk")).order_by("-starts_on", "-id").values("starts_on")[:1]
     return (
         MonitoringCase.objects.for_user(user)
-        .filter(is_open=True, stage__in=queue_stages(user))
+        .open()
+        .filter(stage__in=queue_stages(user))
         .annotate(
             inbox_notice_on=Case(
                 When(stage__in=NOTICE_STAGES, then=Subquery(notices)), default=None, output_field=DateField()

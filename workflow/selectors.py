@@ -182,7 +182,7 @@ def case_queue(
             When(**returned, then=Subquery(last_event.values("opinion")[:1])), default=None, output_field=TextField()
         ),
     )
-    return cases.filter(is_open=True, stage__in=stages).order_by("stage_entered_at", "pk")
+    return cases.open().filter(stage__in=stages).order_by("stage_entered_at", "pk")
 
 
 def next_in_queue(

@@ -114,7 +114,7 @@ def case_create(
     _collect(errors, lambda: categories.extend(_risk_categories(risk_categories)))
     if errors:
         raise ValidationError(errors)
-    if MonitoringCase.objects.filter(household=household, is_open=True).exists():
+    if MonitoringCase.objects.open().filter(household=household).exists():
         raise ValidationError(f"农户 {household.number} 已有在办或监测中的案件，不能重复申请。")
     try:
         with transaction.atomic():

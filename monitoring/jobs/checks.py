@@ -56,8 +56,10 @@ def overdue_scan(run: JobRun) -> Outcome:
     ]
     latest_notice = Notice.objects.filter(case=OuterRef("pk")).order_by("-starts_on", "-id").values("starts_on")[:1]
     pending_objection = Objection.objects.filter(notice__case=OuterRef("pk"), status=ObjectionStatus.PENDING)
-    late = MonitoringCase.objects.filter(is_open=True, stage__in=NOTICE_STAGES).annotate(
-        notice_starts_on=Subquery(latest_notice), objection=Exists(pending_objection)
+    late = (
+        MonitoringCase.objects.open()
+        .filter(stage__in=NOTICE_STAGES)
+        .annotate(notice_starts_on=Subquery(latest_notice), objection=Exists(pending_objection))
     )
     # may_advance_on = starts_on + 7; overdue from the day after it.
     late = late.filter(notice_starts_on__lte=today - dt.timedelta(days=NOTICE_DAYS + 1))
