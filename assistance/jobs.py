@@ -7,14 +7,14 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 
 from assistance.models import Measure, MeasureStatus
 from assistance.rules import evaluate, load_facts_many
 from fpr import clock
 from fpr.periods import accounting_year, months_before
 from households.id_numbers import mask_id_number, parse_id_number
-from households.models import HousingSafety, IncomeItem, Member
+from households.models import IncomeItem, Member, guarantees_unmet_q
 from monitoring.jobs.runner import Finding, Job, JobRun, Outcome, register, sync_todos
 from monitoring.models import FOLLOWED_STAGES, MonitoringCase, RiskWarning, Stage, TodoKind, WarningStatus
 
@@ -98,19 +98,6 @@ def elimination_review(run: JobRun) -> Outcome:
 # --------------------------------------------------------------------------- 4. weekly data-quality checks
 
 
-GUARANTEES_UNMET = (
-    Q(household__food_secure=False)
-    | Q(household__clothing_secure=False)
-    | Q(household__education_secured=False)
-    | Q(household__medical_secured=False)
-    | ~Q(household__housing_safety=HousingSafety.SAFE)
-    | Q(household__water_quantity_ok=False)
-    | Q(household__water_quality_ok=False)
-    | Q(household__water_convenience_ok=False)
-    | Q(household__water_assurance_ok=False)
-)
-
-
 def data_quality(run: JobRun) -> Outcome:
     """Logic errors of `004` §六, one to-do list per village:
 
@@ -150,7 +137,7 @@ def data_quality(run: JobRun) -> Outcome:
             case_id=case.pk,
             detail=f"已风险消除，但“两不愁三保障”及饮水安全未达标：{'、'.join(case.household.guarantees_unmet)}。",
         )
-        for case in eliminated.filter(GUARANTEES_UNMET).select_related("household").order_by("pk")
+        for case in eliminated.filter(guarantees_unmet_q("household__")).select_related("household").order_by("pk")
     ]
     year = accounting_year(today)
     no_income = IncomeItem.objects.filter(household_id=OuterRef("household_id"), year=year)
