@@ -17,6 +17,7 @@ from households.selectors import income_summary
 from monitoring.cases.classification import suggest_classification
 from monitoring.models import (
     APPRAISAL_STAGES,
+    MIN_VERIFIERS,
     NOTICE_STAGES,
     VERIFICATION_STAGES,
     Appraisal,
@@ -197,13 +198,17 @@ def verifier_team_problem(verifiers: list[dict]) -> str | None:
     """Why this team cannot verify, in Chinese, or None: one person entered twice, or fewer than two."""
     people, duplicates = verifier_team(verifiers)
     if duplicates:
-        enough = "请删除重复的一项。" if people >= 2 else "入户核实组不少于2人，请删除重复的一项并补充其他核实人员。"
+        enough = (
+            "请删除重复的一项。"
+            if people >= MIN_VERIFIERS
+            else f"入户核实组不少于{MIN_VERIFIERS}人，请删除重复的一项并补充其他核实人员。"
+        )
         return (
             f"核实人员“{'”“'.join(duplicates)}”重复填写：勾选的系统用户与手填的同名人员、或同一人填写两次，"
             f"都只算一人。{enough}"
         )
-    if people < 2:
-        return "入户核实组不少于2人，请填写至少两名不同的核实人员。"
+    if people < MIN_VERIFIERS:
+        return f"入户核实组不少于{MIN_VERIFIERS}人，请填写至少两名不同的核实人员。"
     return None
 
 
