@@ -77,6 +77,23 @@ class Workflow:
     def from_state(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.sources]
 
+    def roles_at(self, state: str) -> frozenset[str]:
+        """The roles that may act on a case in `state` (those of every transition from it): whom it waits on."""
+        return frozenset().union(*(t.roles for t in self.from_state(state)))
+
+    def main_path(self, start: str) -> list[str]:
+        """The states a case passes through from `start` when every step goes forward — each state's first
+        primary transition — up to the state no primary transition leaves (not included)."""
+        path: list[str] = []
+        state = start
+        while state not in path:
+            forward = next((t for t in self.from_state(state) if t.style == "primary"), None)
+            if forward is None:
+                break
+            path.append(state)
+            state = forward.target
+        return path
+
 
 @dataclass
 class Availability:
