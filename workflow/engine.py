@@ -28,6 +28,9 @@ class GuardContext:
     user: Any
     inputs: dict = field(default_factory=dict)
     today: Any = None
+    # What guards computed for this evaluation, by key, so a page that shows more of it (the case page's
+    # 持续跟踪监测 note reads the elimination rules) does not compute it again.
+    memo: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from assistance.advice import plan_advice
-from assistance.rules import PROPOSAL, elimination_check
+from assistance.rules import PROPOSAL
 from assistance.services import PLAN_STAGES
 from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
@@ -48,8 +48,8 @@ from monitoring.models import (
     Stage,
 )
 from workflow import services
-from workflow.elimination import ELIMINATION
-from workflow.engine import missing_inputs
+from workflow.elimination import ELIMINATION, rules_check
+from workflow.engine import GuardContext, missing_inputs
 from workflow.evidence import department_evidence
 from workflow.forms import BulkForm, CaseFilterForm, CaseListFilterForm, TransitionForm
 from workflow.identification import IDENTIFICATION
@@ -100,7 +100,8 @@ def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
     # 县级审定: what the department lists say about the household, and the comparison result pre-filled.
     evidence = department_evidence(user=user, case=case) if case.stage in COUNTY_STAGES else None
     actions, blocked = [], []
-    for option in services.case_available_transitions(user=user, case=case):
+    guard_context = GuardContext(user=user, today=clock.today())
+    for option in services.case_available_transitions(user=user, case=case, context=guard_context):
         posted = bound.pop(f"transition:{option.transition.name}", None)
         if option.allowed:
             initial = {}
@@ -148,7 +149,7 @@ def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
         and last_event.record.workflow == ELIMINATION.name,
         "actions": actions,
         "blocked": blocked,
-        "keep_monitoring": _keeps_monitoring(case, blocked),
+        "keep_monitoring": _keeps_monitoring(case, blocked, guard_context),
         "waits_on": WAITS_ON.get(case.stage, ""),
         "village_actor": village_actor,
         "verification_stage": case.stage in VERIFICATION_STAGES,
@@ -181,11 +182,12 @@ def _is_village_actor(user, case: MonitoringCase) -> bool:
     return True
 
 
-def _keeps_monitoring(case: MonitoringCase, blocked) -> bool:
-    """整户不具备或丧失劳动能力: the page says "落实社会保障后持续跟踪监测" instead of offering elimination."""
+def _keeps_monitoring(case: MonitoringCase, blocked, guard_context: GuardContext) -> bool:
+    """整户不具备或丧失劳动能力: the page says "落实社会保障后持续跟踪监测" instead of offering elimination.
+    The rules were evaluated by the proposal's guard just before; their result is reused."""
     if not any(option.transition.name == "propose_elimination" for option, _ in blocked):
         return False
-    return elimination_check(case, moment=PROPOSAL).whole_household_without_labour
+    return rules_check(case, guard_context, PROPOSAL).whole_household_without_labour
 
 
 def _classification_context(case: MonitoringCase, village_actor: bool, posted) -> dict:
