@@ -20,7 +20,7 @@ from fpr import clock
 from fpr.periods import accounting_year
 from fpr.sensitive import Kind, mask, shown_in_full
 from households.id_numbers import mask_id_number
-from households.models import HousingSafety, Relationship
+from households.models import GUARANTEE_ITEMS, HOUSING_LABEL, WATER_LABEL, HousingSafety, Relationship
 from households.selectors import income_summary
 from monitoring.models import ELIMINATION_STAGES, NOTICE_DAYS, MonitoringCase, Stage
 from reports.exports.runner import writer
@@ -231,14 +231,11 @@ def write_collection_form(export: Export, path: str, progress: Callable[[int, in
     housing = household.get_housing_safety_display() if household.housing_safety != HousingSafety.SAFE else "安全"
     form.fields(
         [
-            ("不愁吃", yes_no("不愁吃" not in unmet), 1),
-            ("不愁穿", yes_no("不愁穿" not in unmet), 1),
-            ("义务教育有保障", yes_no("义务教育有保障" not in unmet), 1),
-            ("基本医疗有保障", yes_no("基本医疗有保障" not in unmet), 1),
-            ("住房安全有保障", f"{yes_no('住房安全有保障' not in unmet)}（{housing}）", 2),
+            *((label, yes_no(label not in unmet), 1) for _, label in GUARANTEE_ITEMS),
+            (HOUSING_LABEL, f"{yes_no(HOUSING_LABEL not in unmet)}（{housing}）", 2),
             (
-                "饮水安全有保障",
-                yes_no("饮水安全有保障" not in unmet) + (f"（{'、'.join(water)}不达标）" if water else ""),
+                WATER_LABEL,
+                yes_no(WATER_LABEL not in unmet) + (f"（{'、'.join(water)}不达标）" if water else ""),
                 1,
             ),
         ],
