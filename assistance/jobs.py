@@ -7,16 +7,16 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 
 from assistance.models import Measure, MeasureStatus
 from assistance.rules import evaluate, load_facts_many
 from fpr import clock
 from fpr.periods import accounting_year, months_before
 from households.id_numbers import mask_id_number, parse_id_number
-from households.models import HousingSafety, IncomeItem, Member
+from households.models import IncomeItem, Member, guarantees_unmet_q
 from monitoring.jobs.runner import Finding, Job, JobRun, Outcome, register, sync_todos
-from monitoring.models import ELIMINATION_STAGES, MonitoringCase, RiskWarning, Stage, TodoKind, WarningStatus
+from monitoring.models import FOLLOWED_STAGES, MonitoringCase, RiskWarning, Stage, TodoKind, WarningStatus
 
 CHUNK = 500  # cases evaluated per batch of the elimination review (a fixed number of queries each)
 
@@ -42,7 +42,7 @@ def elimination_review(run: JobRun) -> Outcome:
     intensify_before = months_before(today, months)
     proposals: list[Finding] = []
     intensify: list[Finding] = []
-    under_monitoring = MonitoringCase.objects.filter(is_open=True, stage=Stage.MONITORING).order_by("pk")
+    under_monitoring = MonitoringCase.objects.open().filter(stage=Stage.MONITORING).order_by("pk")
     last_pk = reviewed = 0
     while batch := list(under_monitoring.filter(pk__gt=last_pk)[:CHUNK]):
         last_pk, reviewed = batch[-1].pk, reviewed + len(batch)
@@ -80,9 +80,8 @@ def elimination_review(run: JobRun) -> Outcome:
             case_id=pk,
             detail=f"{eliminated_on:%Y-%m-%d}风险消除后出现{n}条新的预警线索，请研判是否存在返贫致贫风险，需要时重新纳入监测。",
         )
-        for pk, village_id, household_id, eliminated_on, n in MonitoringCase.objects.filter(
-            is_open=True, stage=Stage.ELIMINATED, eliminated_on__isnull=False
-        )
+        for pk, village_id, household_id, eliminated_on, n in MonitoringCase.objects.open()
+        .filter(stage=Stage.ELIMINATED, eliminated_on__isnull=False)
         .annotate(new_warnings=Subquery(new_warnings))
         .filter(new_warnings__gt=0)
         .values_list("pk", "village_id", "household_id", "eliminated_on", "new_warnings")
@@ -97,20 +96,6 @@ def elimination_review(run: JobRun) -> Outcome:
 
 
 # --------------------------------------------------------------------------- 4. weekly data-quality checks
-
-
-FOLLOWED_STAGES = (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)
-GUARANTEES_UNMET = (
-    Q(household__food_secure=False)
-    | Q(household__clothing_secure=False)
-    | Q(household__education_secured=False)
-    | Q(household__medical_secured=False)
-    | ~Q(household__housing_safety=HousingSafety.SAFE)
-    | Q(household__water_quantity_ok=False)
-    | Q(household__water_quality_ok=False)
-    | Q(household__water_convenience_ok=False)
-    | Q(household__water_assurance_ok=False)
-)
 
 
 def data_quality(run: JobRun) -> Outcome:
@@ -128,7 +113,7 @@ def data_quality(run: JobRun) -> Outcome:
     """
     today = clock.today()
     has_measure = Exists(Measure.objects.filter(plan__case_id=OuterRef("pk")))
-    eliminated = MonitoringCase.objects.filter(is_open=True, stage=Stage.ELIMINATED)
+    eliminated = MonitoringCase.objects.open().filter(stage=Stage.ELIMINATED)
 
     without_measures = [
         Finding(
@@ -152,7 +137,7 @@ def data_quality(run: JobRun) -> Outcome:
             case_id=case.pk,
             detail=f"已风险消除，但“两不愁三保障”及饮水安全未达标：{'、'.join(case.household.guarantees_unmet)}。",
         )
-        for case in eliminated.filter(GUARANTEES_UNMET).select_related("household").order_by("pk")
+        for case in eliminated.filter(guarantees_unmet_q("household__")).select_related("household").order_by("pk")
     ]
     year = accounting_year(today)
     no_income = IncomeItem.objects.filter(household_id=OuterRef("household_id"), year=year)
@@ -164,7 +149,7 @@ def data_quality(run: JobRun) -> Outcome:
             case_id=pk,
             detail=f"{number}户尚未核算{year}年家庭收入（算账）。",
         )
-        for pk, household_id, village_id, number in MonitoringCase.objects.filter(is_open=True)
+        for pk, household_id, village_id, number in MonitoringCase.objects.open()
         .exclude(Exists(no_income))
         .values_list("pk", "household_id", "village_id", "household__number")
     ]

@@ -18,7 +18,7 @@ from fpr import clock
 from fpr.periods import accounting_year
 from households.models import HAS_LABOUR, Health, Household, IncomeKind, Member
 from households.selectors import IncomeSummary, income_summaries, income_summary
-from monitoring.models import MonitoringCase, Stage
+from monitoring.models import NOTICE_DAYS, MonitoringCase, Stage
 
 PROPOSAL = "proposal"  # 提出名单 (village)
 APPROVAL = "approval"  # 县级审定 (county)
@@ -180,7 +180,7 @@ def procedure_complete(f: Facts) -> list[str]:
         if not steps.get("appraise"):
             findings.append("“四评议”：风险消除民主评议未通过或未记录。")
         if not steps.get("notice"):
-            findings.append("“五公示”：风险消除公示未满7天或未公示。")
+            findings.append(f"“五公示”：风险消除公示未满{NOTICE_DAYS}天或未公示。")
     return findings
 
 

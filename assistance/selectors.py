@@ -10,11 +10,7 @@ from django.db.models.functions import Coalesce
 from assistance.models import AssistancePlan, Measure, Visit
 from fpr.roles import PREFIX_LENGTH, Level, Role
 from households.models import Member, Relationship
-from monitoring.models import ELIMINATION_STAGES, MonitoringCase, Stage
-
-# Cases a pairing cadre follows with monthly visits: under monitoring, in the elimination procedure,
-# and after elimination (跟踪监测).
-FOLLOWED_STAGES = (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)
+from monitoring.models import FOLLOWED_STAGES, MonitoringCase, Stage
 
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:

@@ -21,10 +21,10 @@ from assistance.selectors import pairing_cadre_candidates
 from fpr import clock
 from fpr.uploads import validate_attachment
 from monitoring.cases.services import ensure_village_actor
-from monitoring.models import ELIMINATION_STAGES, MonitoringCase, RiskCategory, Stage
+from monitoring.models import FOLLOWED_STAGES, MonitoringCase, RiskCategory
 
 # A plan is kept while the case is under monitoring or being assessed for elimination, and after.
-PLAN_STAGES = {Stage.MONITORING, Stage.ELIMINATED, *ELIMINATION_STAGES}
+PLAN_STAGES = FOLLOWED_STAGES
 
 
 def _ensure_plan_stage(case: MonitoringCase) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from fpr import clock
 from fpr.sensitive import Kind, mask
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -66,7 +67,7 @@ def parse_id_number(value: str, *, today: dt.date | None = None) -> IdInfo:
         birth = dt.datetime.strptime(number[6:14], "%Y%m%d").date()
     except ValueError:
         raise ValidationError(f"身份证号码中的出生日期“{number[6:14]}”不是有效日期。", code="id_birth_date") from None
-    today = today or dt.date.today()
+    today = today or clock.today()
     if birth.year < 1880 or birth > today:
         raise ValidationError(f"身份证号码中的出生日期“{birth:%Y-%m-%d}”不合理。", code="id_birth_date")
     expected = check_digit(number[:17])

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from fpr.models import ScopedQuerySet, TimeStampedModel
@@ -183,34 +184,57 @@ class Household(TimeStampedModel):
 
     @property
     def water_secured(self) -> bool:
-        return all((self.water_quantity_ok, self.water_quality_ok, self.water_convenience_ok, self.water_assurance_ok))
+        return all(getattr(self, field) for field, _ in WATER_ITEMS)
 
     @property
     def water_problems(self) -> list[str]:
-        checks = [
-            ("water_quantity_ok", "水量"),
-            ("water_quality_ok", "水质"),
-            ("water_convenience_ok", "用水方便程度"),
-            ("water_assurance_ok", "供水保证率"),
+        return [label for field, label in WATER_ITEMS if not getattr(self, field)]
+
+    @property
+    def guarantees(self) -> list[tuple[str, bool]]:
+        """两不愁三保障 and drinking water as (item, met), in the cadres' words and order."""
+        return [
+            *((label, getattr(self, field)) for field, label in GUARANTEE_ITEMS),
+            (HOUSING_LABEL, self.housing_secured),
+            (WATER_LABEL, self.water_secured),
         ]
-        return [label for field, label in checks if not getattr(self, field)]
 
     @property
     def guarantees_unmet(self) -> list[str]:
-        """两不愁三保障 and water items that are not met, in the cadres' words."""
-        checks = [
-            (self.food_secure, "不愁吃"),
-            (self.clothing_secure, "不愁穿"),
-            (self.education_secured, "义务教育有保障"),
-            (self.medical_secured, "基本医疗有保障"),
-            (self.housing_secured, "住房安全有保障"),
-            (self.water_secured, "饮水安全有保障"),
-        ]
-        return [label for ok, label in checks if not ok]
+        """两不愁三保障 and water items that are not met, in the cadres' words (the same fields as
+        `guarantees_unmet_q`)."""
+        return [label for label, met in self.guarantees if not met]
 
     @property
     def masked_bank_account(self) -> str:
         return mask_id_number(self.bank_account)
+
+
+# 两不愁三保障 and drinking water, stated once: the flags that say an item is met, and their labels.
+# `Household.guarantees` / `guarantees_unmet` read them on one household, `guarantees_unmet_q` in a query.
+GUARANTEE_ITEMS = (
+    ("food_secure", "不愁吃"),
+    ("clothing_secure", "不愁穿"),
+    ("education_secured", "义务教育有保障"),
+    ("medical_secured", "基本医疗有保障"),
+)
+HOUSING_LABEL = "住房安全有保障"  # met when housing_safety is HousingSafety.SAFE
+WATER_LABEL = "饮水安全有保障"  # met when every item of WATER_ITEMS is
+WATER_ITEMS = (
+    ("water_quantity_ok", "水量"),
+    ("water_quality_ok", "水质"),
+    ("water_convenience_ok", "用水方便程度"),
+    ("water_assurance_ok", "供水保证率"),
+)
+
+
+def guarantees_unmet_q(prefix: str = "") -> Q:
+    """Households with any 两不愁三保障 or drinking-water item unmet; `prefix` reaches the household
+    from a related model (e.g. "household__" from a case)."""
+    unmet = ~Q(**{f"{prefix}housing_safety": HousingSafety.SAFE})
+    for field, _ in (*GUARANTEE_ITEMS, *WATER_ITEMS):
+        unmet |= Q(**{f"{prefix}{field}": False})
+    return unmet
 
 
 class Relationship(models.TextChoices):

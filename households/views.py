@@ -35,34 +35,23 @@ from households.forms import (
     hidden_values,
 )
 from households.models import (
+    HOUSING_LABEL,
     TRANSFER_KINDS,
+    WATER_LABEL,
     Division,
     Expenditure,
     ExpenditureKind,
     Household,
-    HousingSafety,
     IncomeItem,
     Member,
     PovertyStatus,
     SpecialGroup,
+    guarantees_unmet_q,
 )
 from households.selectors import household_history, income_summary, income_years, villages_visible
 from households.selectors import household_list as select_households
 
 PAGE_SIZE = 50
-
-# A household with any 两不愁三保障 or drinking-water item unmet.
-GUARANTEE_UNMET = (
-    Q(food_secure=False)
-    | Q(clothing_secure=False)
-    | Q(education_secured=False)
-    | Q(medical_secured=False)
-    | ~Q(housing_safety=HousingSafety.SAFE)
-    | Q(water_quantity_ok=False)
-    | Q(water_quality_ok=False)
-    | Q(water_convenience_ok=False)
-    | Q(water_assurance_ok=False)
-)
 
 
 def can_edit_registry(user, village: Division | None) -> bool:
@@ -97,7 +86,7 @@ def home(request):
     households = Household.objects.for_user(user).aggregate(
         total=Count("pk"),
         lifted=Count("pk", filter=Q(poverty_status=PovertyStatus.LIFTED)),
-        unmet=Count("pk", filter=GUARANTEE_UNMET),
+        unmet=Count("pk", filter=guarantees_unmet_q()),
     )
     context = {
         "counts": households,
@@ -214,14 +203,8 @@ def household_reveal(request, pk: int):
 def _guarantees(household: Household) -> list[tuple[str, bool, str]]:
     """两不愁三保障 and drinking water as (item, met, detail) rows for the page."""
     water_detail = "、".join(household.water_problems) + "不达标" if household.water_problems else ""
-    return [
-        ("不愁吃", household.food_secure, ""),
-        ("不愁穿", household.clothing_secure, ""),
-        ("义务教育有保障", household.education_secured, ""),
-        ("基本医疗有保障", household.medical_secured, ""),
-        ("住房安全有保障", household.housing_secured, household.get_housing_safety_display()),
-        ("饮水安全有保障", household.water_secured, water_detail),
-    ]
+    details = {HOUSING_LABEL: household.get_housing_safety_display(), WATER_LABEL: water_detail}
+    return [(label, met, details.get(label, "")) for label, met in household.guarantees]
 
 
 def _year(value, *, default: int) -> int:

@@ -76,6 +76,9 @@ ELIMINATION_STAGES = (
 VERIFICATION_STAGES = (Stage.VERIFICATION, Stage.ELIM_VERIFICATION)
 APPRAISAL_STAGES = (Stage.APPRAISAL, Stage.ELIM_APPRAISAL)
 NOTICE_STAGES = (Stage.NOTICE, Stage.ELIM_NOTICE)
+# Followed (纳入监测, 跟踪帮扶): under monitoring, in the elimination procedure, or eliminated and still
+# followed. A plan is kept and the pairing cadre visits monthly in these stages.
+FOLLOWED_STAGES = (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)
 
 
 class RiskCategory(models.Model):
@@ -174,6 +177,11 @@ class Verification(TimeStampedModel):
         ordering = ["-visit_date", "-id"]
 
 
+# 入户核实组不少于2人: a verification needs this many different people (a system user and the same person
+# typed by name count once: monitoring.cases.services.verifier_team).
+MIN_VERIFIERS = 2
+
+
 class Verifier(models.Model):
     verification = models.ForeignKey(Verification, on_delete=models.CASCADE, related_name="verifiers")
     user = models.ForeignKey(
@@ -213,6 +221,7 @@ class Appraisal(TimeStampedModel):
         ordering = ["-meeting_date", "-id"]
 
 
+# 公示7天: a notice runs this many full days; every message, form and page states it from here.
 NOTICE_DAYS = 7
 
 
@@ -453,6 +462,7 @@ class WarningQuerySet(ScopedQuerySet):
         return self.filter(status=WarningStatus.OPEN)
 
 
+# A department warning is to be verified (the household contacted) within this many hours.
 WARNING_DUE_HOURS = 48
 
 
@@ -607,9 +617,9 @@ class JobRun(models.Model):
 
 class TodoKind(models.TextChoices):
     ELIMINATION_PROPOSAL = "elimination_proposal", "符合风险消除标准，可启动风险消除"
-    INTENSIFY = "intensify", "帮扶超过3个月未消除，需加大帮扶力度"
+    INTENSIFY = "intensify", f"帮扶超过{settings.FPR_INTENSIFY_AFTER_MONTHS}个月未消除，需加大帮扶力度"
     REOPEN = "reopen", "已消除风险的农户出现新预警，需研判是否返贫致贫"
-    WARNING_OVERDUE = "warning_overdue", "预警线索超过48小时未核实"
+    WARNING_OVERDUE = "warning_overdue", f"预警线索超过{WARNING_DUE_HOURS}小时未核实"
     NOTICE_OVERDUE = "notice_overdue", "公示期满未推进"
     ELIMINATED_WITHOUT_MEASURES = "eliminated_without_measures", "风险消除但无帮扶措施"
     ELIMINATED_GUARANTEES_UNMET = "eliminated_guarantees_unmet", "“三保障”未达标但已消除风险"

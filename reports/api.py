@@ -14,6 +14,7 @@ from fpr import clock
 from fpr.api import ErrorSerializer
 from fpr.errors import ApplicationError
 from fpr.periods import Period
+from monitoring.models import WARNING_DUE_HOURS
 from reports.statistics.figures import Figures, statistics, statistics_by_child
 from reports.statistics.views import _reader, division_for
 
@@ -46,7 +47,7 @@ class FiguresSerializer(serializers.Serializer):
     visits_approving = serializers.IntegerField(label="其中满意或基本满意")
     approval_rate = serializers.FloatField(label="群众认可度", allow_null=True)
     warnings_raised = serializers.IntegerField(label="本期推送预警")
-    warnings_on_time = serializers.IntegerField(label="其中48小时内核实")
+    warnings_on_time = serializers.IntegerField(label=f"其中{WARNING_DUE_HOURS}小时内核实")
     timeliness_rate = serializers.FloatField(label="预警核实及时率", allow_null=True)
     stage_days = serializers.DictField(
         child=serializers.FloatField(allow_null=True), label="各环节停留天数中位数（按环节代码）"

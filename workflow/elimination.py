@@ -7,21 +7,29 @@ The "七个不消" rules are evaluated at the proposal and again at county appro
 """
 
 from assistance.models import Measure
-from assistance.rules import APPROVAL, PROPOSAL, elimination_check
+from assistance.rules import APPROVAL, PROPOSAL, EliminationCheck, elimination_check
 from fpr import clock
 from fpr.roles import Level
 from monitoring.models import Stage
 from workflow import guards
-from workflow.engine import Input, Transition, Workflow
+from workflow.engine import GuardContext, Input, Transition, Workflow
 from workflow.identification import COUNTY, COUNTY_APPROVAL_INPUTS, NOTICE_INPUTS, TOWNSHIP, VILLAGE, start_notice
 
 
+def rules_check(case, ctx: GuardContext, moment: str) -> EliminationCheck:
+    """The "七个不消" rules at `moment`, evaluated once per guard context (kept in `ctx.memo`)."""
+    key = ("elimination_check", case.pk, moment)
+    if key not in ctx.memo:
+        ctx.memo[key] = elimination_check(case, moment=moment, today=ctx.today)
+    return ctx.memo[key]
+
+
 def rules_pass_at_proposal(case, ctx):
-    return elimination_check(case, moment=PROPOSAL, today=ctx.today).reasons
+    return rules_check(case, ctx, PROPOSAL).reasons
 
 
 def rules_pass_at_approval(case, ctx):
-    return elimination_check(case, moment=APPROVAL, today=ctx.today).reasons
+    return rules_check(case, ctx, APPROVAL).reasons
 
 
 def _snapshot_measures(case, ctx, event) -> None:

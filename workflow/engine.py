@@ -28,6 +28,9 @@ class GuardContext:
     user: Any
     inputs: dict = field(default_factory=dict)
     today: Any = None
+    # What guards computed for this evaluation, by key, so a page that shows more of it (the case page's
+    # 持续跟踪监测 note reads the elimination rules) does not compute it again.
+    memo: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,23 @@ class Workflow:
 
     def from_state(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.sources]
+
+    def roles_at(self, state: str) -> frozenset[str]:
+        """The roles that may act on a case in `state` (those of every transition from it): whom it waits on."""
+        return frozenset().union(*(t.roles for t in self.from_state(state)))
+
+    def main_path(self, start: str) -> list[str]:
+        """The states a case passes through from `start` when every step goes forward — each state's first
+        primary transition — up to the state no primary transition leaves (not included)."""
+        path: list[str] = []
+        state = start
+        while state not in path:
+            forward = next((t for t in self.from_state(state) if t.style == "primary"), None)
+            if forward is None:
+                break
+            path.append(state)
+            state = forward.target
+        return path
 
 
 @dataclass

@@ -2,7 +2,7 @@
 cannot be taken yet — the same text the page, the API and a bulk result show."""
 
 from monitoring.cases.services import current_notice, distinct_verifiers
-from monitoring.models import ObjectionStatus
+from monitoring.models import MIN_VERIFIERS, NOTICE_DAYS, ObjectionStatus
 
 
 def has_authorization(case, ctx) -> str | None:
@@ -29,8 +29,8 @@ def verification_complete(case, ctx) -> str | None:
     if verification is None:
         return "尚未填写本次入户核实记录（信息采集表）。"
     team = [{"user_id": v.user_id, "name": v.name} for v in verification.verifiers.all()]
-    if distinct_verifiers(team) < 2:  # a user and the same person typed by name count once
-        return "入户核实组不少于2名不同的人员。"
+    if distinct_verifiers(team) < MIN_VERIFIERS:  # a user and the same person typed by name count once
+        return f"入户核实组不少于{MIN_VERIFIERS}名不同的人员。"
     if not verification.collected.get("has_income_items"):
         return f"信息采集表缺少{verification.collected.get('year')}年收入测算，请先填写收入明细后重新核实。"
     return None
@@ -75,7 +75,7 @@ def notice_completed(case, ctx) -> str | None:
     remaining = (notice.may_advance_on - ctx.today).days
     if remaining > 0:
         return (
-            f"公示期为7天（{notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}），"
+            f"公示期为{NOTICE_DAYS}天（{notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}），"
             f"还需等待{remaining}天，{notice.may_advance_on:%Y-%m-%d} 起可报镇街审核。"
         )
     return None

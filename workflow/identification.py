@@ -5,7 +5,7 @@ application → verification → appraisal → notice (7 days) → township revi
 
 from fpr import clock
 from fpr.roles import Level, Role
-from monitoring.models import Notice, Stage
+from monitoring.models import NOTICE_DAYS, Notice, Stage
 from workflow import guards
 from workflow.engine import Input, Transition, Workflow
 
@@ -221,6 +221,6 @@ WORKFLOWS = {IDENTIFICATION.name: IDENTIFICATION}
 RETURN_REQUESTS = {
     "township_return": "补充镇街要求的材料（可上传附件、修改申请信息），填写补充情况说明后直接报镇街审核，"
     "无需重新入户核实、评议和公示。",
-    "township_verification_return": "重新入户核实并填写信息采集表，再经民主评议和7天公示后报镇街审核。",
-    "township_appraisal_return": "重新召开民主评议会并公示7天后报镇街审核，本轮入户核实无需重做。",
+    "township_verification_return": f"重新入户核实并填写信息采集表，再经民主评议和{NOTICE_DAYS}天公示后报镇街审核。",
+    "township_appraisal_return": f"重新召开民主评议会并公示{NOTICE_DAYS}天后报镇街审核，本轮入户核实无需重做。",
 }

@@ -32,11 +32,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assistance.models import AssistancePlan, Visit
-from assistance.selectors import FOLLOWED_STAGES, month_bounds
+from assistance.selectors import month_bounds
 from fpr import clock
 from fpr.roles import CASE_READERS, Role
 from households.models import Member, Relationship, User
-from monitoring.models import NOTICE_DAYS, NOTICE_STAGES, MonitoringCase, Notice, RiskWarning, TodoItem, TodoKind
+from monitoring.models import (
+    FOLLOWED_STAGES,
+    NOTICE_DAYS,
+    NOTICE_STAGES,
+    MonitoringCase,
+    Notice,
+    RiskWarning,
+    TodoItem,
+    TodoKind,
+)
 from monitoring.screening.warning_selectors import warning_deadline
 from workflow.selectors import case_queue, queue_stages
 
@@ -168,7 +177,8 @@ def _queue(user) -> QuerySet[MonitoringCase]:
     notices = Notice.objects.filter(case=OuterRef("pk")).order_by("-starts_on", "-id").values("starts_on")[:1]
     return (
         MonitoringCase.objects.for_user(user)
-        .filter(is_open=True, stage__in=queue_stages(user))
+        .open()
+        .filter(stage__in=queue_stages(user))
         .annotate(
             inbox_notice_on=Case(
                 When(stage__in=NOTICE_STAGES, then=Subquery(notices)), default=None, output_field=DateField()

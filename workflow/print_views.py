@@ -14,13 +14,22 @@ from django.shortcuts import get_object_or_404, render
 from fpr import clock
 from fpr.periods import accounting_year
 from fpr.roles import Role, ensure_case_reader
-from households.models import Division, HousingSafety, Level, Relationship, User
+from households.models import (
+    GUARANTEE_ITEMS,
+    HOUSING_LABEL,
+    WATER_LABEL,
+    Division,
+    HousingSafety,
+    Level,
+    Relationship,
+    User,
+)
 from households.selectors import income_summary
 from monitoring.cases.selectors import scoped_case
 from monitoring.models import APPRAISAL_STAGES, ELIMINATION_STAGES, NOTICE_STAGES, MonitoringCase
 from workflow.selectors import case_timeline
 
-GUARANTEES = ("不愁吃", "不愁穿", "义务教育有保障", "基本医疗有保障", "住房安全有保障", "饮水安全有保障")
+GUARANTEES = (*(label for _, label in GUARANTEE_ITEMS), HOUSING_LABEL, WATER_LABEL)
 # seeds/002 二、3 and 三、3: who sits on the appraisal (评议代表).
 IDENTIFICATION_PANEL = "村（居）“两委”成员、驻村工作队员、申请农户所在村民小组党员代表及村民小组长"
 ELIMINATION_PANEL = "村支两委干部、驻村工作队、结对帮扶干部、村民代表"
@@ -115,9 +124,9 @@ def _collection(case: MonitoringCase) -> dict:
     guarantees = []
     for name in GUARANTEES:
         note = ""
-        if name == "住房安全有保障":
+        if name == HOUSING_LABEL:
             note = housing
-        elif name == "饮水安全有保障" and water:
+        elif name == WATER_LABEL and water:
             note = f"{'、'.join(water)}不达标"
         guarantees.append((name, name not in unmet, note))
     return {

@@ -28,6 +28,7 @@ from households.models import Division, Household, Member, Relationship
 from households.selectors import household_search, search_area
 from monitoring.models import (
     ELIMINATION_STAGES,
+    FOLLOWED_STAGES,
     IDENTIFICATION_STAGES,
     NOTICE_DAYS,
     NOTICE_STAGES,
@@ -39,20 +40,29 @@ from workflow.engine import Transition
 from workflow.models import BulkJob, TransitionEvent
 from workflow.services import WORKFLOWS, find_transition
 
-VILLAGE_STAGES = (
-    Stage.APPLICATION,
-    Stage.VERIFICATION,
-    Stage.APPRAISAL,
-    Stage.NOTICE,
-    Stage.SUPPLEMENT,
-    Stage.ELIM_VERIFICATION,
-    Stage.ELIM_APPRAISAL,
-    Stage.ELIM_NOTICE,
-)
-TOWNSHIP_STAGES = (Stage.TOWNSHIP_REVIEW, Stage.ELIM_TOWNSHIP)
-COUNTY_STAGES = (Stage.COUNTY_APPROVAL, Stage.ELIM_COUNTY)
 # Every stage in which a case waits on someone: identification and risk elimination (风险消除).
 IN_PROCESS_STAGES = (*IDENTIFICATION_STAGES, *ELIMINATION_STAGES)
+
+
+def roles_waited_on(stage: str) -> frozenset[str]:
+    """The roles a case in `stage` waits on: those of the transitions from it, read off the tables."""
+    return frozenset().union(*(workflow.roles_at(stage) for workflow in WORKFLOWS))
+
+
+def stages_waiting_on(role: str) -> tuple[str, ...]:
+    """The in-process stages whose cases wait on `role`, in the order of the procedures."""
+    return tuple(stage for stage in IN_PROCESS_STAGES if role in roles_waited_on(stage))
+
+
+# A village cadre's stages hold drafts, returned cases and notices (running and due) of both procedures.
+VILLAGE_STAGES = stages_waiting_on(Role.VILLAGE_CADRE)
+TOWNSHIP_STAGES = stages_waiting_on(Role.TOWNSHIP_REVIEWER)
+COUNTY_STAGES = stages_waiting_on(Role.COUNTY_REVIEWER)
+# Who a case waits on, as the case page says it (本环节由…办理).
+WAITS_ON = {
+    stage: "、".join(Role(role).label for role in Role.values if role in roles_waited_on(stage))
+    for stage in IN_PROCESS_STAGES
+}
 
 # Status groups (状态) of the statistics and of the case list's 状态 filter; every case is in exactly one
 # of the first four. "identified" (已纳入监测) is 监测中 + 风险消除: the monitoring objects counted by type
@@ -62,11 +72,11 @@ STATUS_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "monitoring": ("监测中", (Stage.MONITORING, *ELIMINATION_STAGES)),
     "eliminated": ("风险消除", (Stage.ELIMINATED,)),
     "rejected": ("不予纳入", (Stage.REJECTED,)),
-    "identified": ("已纳入监测（监测中+风险消除）", (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)),
+    "identified": ("已纳入监测（监测中+风险消除）", FOLLOWED_STAGES),
 }
 
-# The stages whose cases wait on each role. A village cadre's queue holds drafts, returned cases and
-# notices (running and due) of both procedures; reviewers see only what waits for their own decision.
+# The stages whose cases wait on each role (from the transition tables); reviewers see only what waits
+# for their own decision, the administrator every case in process.
 QUEUE_STAGES: dict[str, tuple[str, ...]] = {
     Role.VILLAGE_CADRE: VILLAGE_STAGES,
     Role.TOWNSHIP_REVIEWER: TOWNSHIP_STAGES,
@@ -181,7 +191,7 @@ def case_queue(
             When(**returned, then=Subquery(last_event.values("opinion")[:1])), default=None, output_field=TextField()
         ),
     )
-    return cases.filter(is_open=True, stage__in=stages).order_by("stage_entered_at", "pk")
+    return cases.open().filter(stage__in=stages).order_by("stage_entered_at", "pk")
 
 
 def next_in_queue(

@@ -78,10 +78,13 @@ def _level_name(level: int) -> str:
     return Level(level).label
 
 
-def case_available_transitions(*, user, case: MonitoringCase) -> list[Availability]:
+def case_available_transitions(
+    *, user, case: MonitoringCase, context: GuardContext | None = None
+) -> list[Availability]:
     """What the user could do on the case now, with the reasons for what is not possible yet.
-    Transitions the user's role can never fire are left out."""
-    context = GuardContext(user=user, today=clock.today())
+    Transitions the user's role can never fire are left out. Pass `context` to read afterwards what the
+    guards computed (`context.memo`)."""
+    context = context or GuardContext(user=user, today=clock.today())
     options = available(workflow_for(case), case, context, authorise=authorise)
     return [a for a in options if user.has_role(*a.transition.roles)]
 

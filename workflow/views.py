@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from assistance.advice import plan_advice
-from assistance.rules import PROPOSAL, elimination_check
+from assistance.rules import PROPOSAL
 from assistance.services import PLAN_STAGES
 from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
@@ -48,14 +48,16 @@ from monitoring.models import (
     Stage,
 )
 from workflow import services
-from workflow.elimination import ELIMINATION
-from workflow.engine import missing_inputs
+from workflow.elimination import ELIMINATION, rules_check
+from workflow.engine import GuardContext, missing_inputs
 from workflow.evidence import department_evidence
 from workflow.forms import BulkForm, CaseFilterForm, CaseListFilterForm, TransitionForm
+from workflow.identification import IDENTIFICATION
 from workflow.models import BulkJobStatus, EventAttachment
 from workflow.record_forms import ClassificationForm, ObjectionForm, ResolutionForm
 from workflow.selectors import (
     COUNTY_STAGES,
+    WAITS_ON,
     bulk_job_for,
     bulk_transitions,
     case_list,
@@ -67,30 +69,14 @@ from workflow.selectors import (
     transition_label,
 )
 
-# The steps of 风险消除程序 as the progress bar names them: the proposal is made from 监测中.
-ELIMINATION_PROGRESS = (
-    (Stage.MONITORING, "提出名单"),
-    (Stage.ELIM_VERIFICATION, "入户核实"),
-    (Stage.ELIM_APPRAISAL, "民主评议"),
-    (Stage.ELIM_NOTICE, "公示"),
-    (Stage.ELIM_TOWNSHIP, "镇街审核"),
-    (Stage.ELIM_COUNTY, "县级审定"),
+# The steps of each procedure's progress bar: the tables' forward path. 补充材料 is a loop of township
+# review, not a step of its own (the bar shows it on 镇街审核). The elimination bar names its stages
+# without the "风险消除·" prefix, and its first step, made from 监测中, 提出名单.
+IDENTIFICATION_PROGRESS = tuple((stage, Stage(stage).label) for stage in IDENTIFICATION.main_path(Stage.APPLICATION))
+ELIMINATION_PROGRESS = tuple(
+    (stage, "提出名单" if stage == Stage.MONITORING else Stage(stage).label.removeprefix("风险消除·"))
+    for stage in ELIMINATION.main_path(Stage.MONITORING)
 )
-VILLAGE_WAIT, TOWNSHIP_WAIT, COUNTY_WAIT = "村级干部", "镇街审核员", "县级审定员"
-WAITS_ON = {
-    Stage.APPLICATION: VILLAGE_WAIT,
-    Stage.VERIFICATION: VILLAGE_WAIT,
-    Stage.APPRAISAL: VILLAGE_WAIT,
-    Stage.NOTICE: VILLAGE_WAIT,
-    Stage.TOWNSHIP_REVIEW: TOWNSHIP_WAIT,
-    Stage.SUPPLEMENT: VILLAGE_WAIT,
-    Stage.COUNTY_APPROVAL: COUNTY_WAIT,
-    Stage.ELIM_VERIFICATION: VILLAGE_WAIT,
-    Stage.ELIM_APPRAISAL: VILLAGE_WAIT,
-    Stage.ELIM_NOTICE: VILLAGE_WAIT,
-    Stage.ELIM_TOWNSHIP: TOWNSHIP_WAIT,
-    Stage.ELIM_COUNTY: COUNTY_WAIT,
-}
 # Kept in a transition's data by its effect and shown as tables, not as input rows.
 SNAPSHOTS = {"measures", "assessment"}
 
@@ -114,7 +100,8 @@ def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
     # 县级审定: what the department lists say about the household, and the comparison result pre-filled.
     evidence = department_evidence(user=user, case=case) if case.stage in COUNTY_STAGES else None
     actions, blocked = [], []
-    for option in services.case_available_transitions(user=user, case=case):
+    guard_context = GuardContext(user=user, today=clock.today())
+    for option in services.case_available_transitions(user=user, case=case, context=guard_context):
         posted = bound.pop(f"transition:{option.transition.name}", None)
         if option.allowed:
             initial = {}
@@ -162,7 +149,7 @@ def _case_page(request, case: MonitoringCase, *, bound: dict | None = None):
         and last_event.record.workflow == ELIMINATION.name,
         "actions": actions,
         "blocked": blocked,
-        "keep_monitoring": _keeps_monitoring(case, blocked),
+        "keep_monitoring": _keeps_monitoring(case, blocked, guard_context),
         "waits_on": WAITS_ON.get(case.stage, ""),
         "village_actor": village_actor,
         "verification_stage": case.stage in VERIFICATION_STAGES,
@@ -195,11 +182,12 @@ def _is_village_actor(user, case: MonitoringCase) -> bool:
     return True
 
 
-def _keeps_monitoring(case: MonitoringCase, blocked) -> bool:
-    """整户不具备或丧失劳动能力: the page says "落实社会保障后持续跟踪监测" instead of offering elimination."""
+def _keeps_monitoring(case: MonitoringCase, blocked, guard_context: GuardContext) -> bool:
+    """整户不具备或丧失劳动能力: the page says "落实社会保障后持续跟踪监测" instead of offering elimination.
+    The rules were evaluated by the proposal's guard just before; their result is reused."""
     if not any(option.transition.name == "propose_elimination" for option, _ in blocked):
         return False
-    return elimination_check(case, moment=PROPOSAL).whole_household_without_labour
+    return rules_check(case, guard_context, PROPOSAL).whole_household_without_labour
 
 
 def _classification_context(case: MonitoringCase, village_actor: bool, posted) -> dict:
@@ -297,9 +285,8 @@ def _steps(stages, *, reached: int, stopped_at: str | None = None) -> list[dict]
 
 def _identification_progress(case: MonitoringCase, timeline) -> list[dict]:
     """The six stages of 识别程序; every one is done once the case is under monitoring or beyond."""
-    # 补充材料 is a loop of township review, not a step of its own: the bar shows it on 镇街审核.
-    order = [stage for stage in IDENTIFICATION_STAGES if stage != Stage.SUPPLEMENT]
-    stages = [(stage, Stage(stage).label) for stage in order]
+    stages = list(IDENTIFICATION_PROGRESS)
+    order = [stage for stage, _ in stages]
     if case.stage == Stage.REJECTED:
         closing = [e for e in timeline if e.kind == "transition" and e.to_stage == Stage.REJECTED]
         rejected_at = closing[-1].from_stage if closing else Stage.APPLICATION

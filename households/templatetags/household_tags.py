@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django import template
 
+from fpr import clock
 from fpr.sensitive import Kind, mask, shown_in_full
 
 register = template.Library()
@@ -38,5 +39,5 @@ def age(birth_date: dt.date | None) -> int | str:
     """Full years of age today."""
     if not birth_date:
         return ""
-    today = dt.date.today()
+    today = clock.today()
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))

@@ -27,9 +27,10 @@ def scoped_case(request, pk: int) -> MonitoringCase:
     return get_object_or_404(cases.prefetch_related("risk_categories", heads("household__members")), pk=pk)
 
 
-def household_open_case(*, household: Household) -> MonitoringCase | None:
-    """The case in process or under monitoring, if any (at most one, by a database constraint)."""
-    return MonitoringCase.objects.filter(household=household, is_open=True).first()
+def household_open_case(*, household: Household | int) -> MonitoringCase | None:
+    """The case in process or under monitoring, if any (at most one, by a database constraint).
+    `household` is the household or its primary key."""
+    return MonitoringCase.objects.open().filter(household=household).first()
 
 
 def verifier_candidates(*, case: MonitoringCase) -> QuerySet:

@@ -17,6 +17,7 @@ from households.selectors import income_summary
 from monitoring.cases.classification import suggest_classification
 from monitoring.models import (
     APPRAISAL_STAGES,
+    MIN_VERIFIERS,
     NOTICE_STAGES,
     VERIFICATION_STAGES,
     Appraisal,
@@ -114,7 +115,7 @@ def case_create(
     _collect(errors, lambda: categories.extend(_risk_categories(risk_categories)))
     if errors:
         raise ValidationError(errors)
-    if MonitoringCase.objects.filter(household=household, is_open=True).exists():
+    if MonitoringCase.objects.open().filter(household=household).exists():
         raise ValidationError(f"农户 {household.number} 已有在办或监测中的案件，不能重复申请。")
     try:
         with transaction.atomic():
@@ -197,13 +198,17 @@ def verifier_team_problem(verifiers: list[dict]) -> str | None:
     """Why this team cannot verify, in Chinese, or None: one person entered twice, or fewer than two."""
     people, duplicates = verifier_team(verifiers)
     if duplicates:
-        enough = "请删除重复的一项。" if people >= 2 else "入户核实组不少于2人，请删除重复的一项并补充其他核实人员。"
+        enough = (
+            "请删除重复的一项。"
+            if people >= MIN_VERIFIERS
+            else f"入户核实组不少于{MIN_VERIFIERS}人，请删除重复的一项并补充其他核实人员。"
+        )
         return (
             f"核实人员“{'”“'.join(duplicates)}”重复填写：勾选的系统用户与手填的同名人员、或同一人填写两次，"
             f"都只算一人。{enough}"
         )
-    if people < 2:
-        return "入户核实组不少于2人，请填写至少两名不同的核实人员。"
+    if people < MIN_VERIFIERS:
+        return f"入户核实组不少于{MIN_VERIFIERS}人，请填写至少两名不同的核实人员。"
     return None
 
 

@@ -42,7 +42,7 @@ def households_to_account(*, user, scope: str, village: str | None = None):
     with `accounted_in(year)` left to the caller; head name and member count come with household_list."""
     households = household_list(user=user, division=village)
     if scope == "followed":
-        open_case = MonitoringCase.objects.filter(household_id=OuterRef("pk"), is_open=True)
+        open_case = MonitoringCase.objects.open().filter(household_id=OuterRef("pk"))
         households = households.filter(Q(poverty_status=PovertyStatus.LIFTED) | Exists(open_case))
     return households
 
@@ -88,7 +88,7 @@ def accounting_missing(request):
         households_to_account(user=user, scope=scope, village=village or None)
         .exclude(Exists(accounted))
         .select_related("village")
-        .annotate(followed=Exists(MonitoringCase.objects.filter(household_id=OuterRef("pk"), is_open=True)))
+        .annotate(followed=Exists(MonitoringCase.objects.open().filter(household_id=OuterRef("pk"))))
     )
     after, before = request.GET.get("after", "")[:32], request.GET.get("before", "")[:32]
     if before:

@@ -12,6 +12,7 @@ from monitoring.jobs.runner import Finding, Job, JobRun, Outcome, register, sync
 from monitoring.models import (
     NOTICE_DAYS,
     NOTICE_STAGES,
+    WARNING_DUE_HOURS,
     MonitoringCase,
     Notice,
     Objection,
@@ -44,7 +45,7 @@ def overdue_scan(run: JobRun) -> Outcome:
             case_id=case_id,
             detail=(
                 f"{KIND_LABELS.get(kind, kind)}（{period}）预警线索，核实时限"
-                f"{timezone.localtime(due_at):%Y-%m-%d %H:%M}，已超过48小时未核实。"
+                f"{timezone.localtime(due_at):%Y-%m-%d %H:%M}，已超过{WARNING_DUE_HOURS}小时未核实。"
             ),
         )
         for pk, village_id, household_id, case_id, kind, period, due_at in RiskWarning.objects.filter(
@@ -56,8 +57,10 @@ def overdue_scan(run: JobRun) -> Outcome:
     ]
     latest_notice = Notice.objects.filter(case=OuterRef("pk")).order_by("-starts_on", "-id").values("starts_on")[:1]
     pending_objection = Objection.objects.filter(notice__case=OuterRef("pk"), status=ObjectionStatus.PENDING)
-    late = MonitoringCase.objects.filter(is_open=True, stage__in=NOTICE_STAGES).annotate(
-        notice_starts_on=Subquery(latest_notice), objection=Exists(pending_objection)
+    late = (
+        MonitoringCase.objects.open()
+        .filter(stage__in=NOTICE_STAGES)
+        .annotate(notice_starts_on=Subquery(latest_notice), objection=Exists(pending_objection))
     )
     # may_advance_on = starts_on + 7; overdue from the day after it.
     late = late.filter(notice_starts_on__lte=today - dt.timedelta(days=NOTICE_DAYS + 1))
@@ -80,4 +83,6 @@ def overdue_scan(run: JobRun) -> Outcome:
     return outcome
 
 
-register(Job("overdue_scan", "逾期扫描（48小时预警核实、公示期满未推进）", "每日", overdue_scan, order=3))
+register(
+    Job("overdue_scan", f"逾期扫描（{WARNING_DUE_HOURS}小时预警核实、公示期满未推进）", "每日", overdue_scan, order=3)
+)

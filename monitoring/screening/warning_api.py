@@ -20,7 +20,15 @@ from fpr.api import ErrorSerializer
 from fpr.pagination import KeysetPagination
 from fpr.roles import Department
 from households.id_numbers import mask_id_number
-from monitoring.models import CaseType, ContactOutcome, RiskColour, RiskWarning, WarningContact, WarningStatus
+from monitoring.models import (
+    WARNING_DUE_HOURS,
+    CaseType,
+    ContactOutcome,
+    RiskColour,
+    RiskWarning,
+    WarningContact,
+    WarningStatus,
+)
 from monitoring.screening import warning_services as services
 from monitoring.screening.warning_selectors import (
     household_phone,
@@ -55,7 +63,7 @@ class WarningSerializer(serializers.ModelSerializer):
     id_number = serializers.SerializerMethodField(label="身份证号（按权限隐藏）")
     household_number = serializers.CharField(source="household.number", read_only=True, label="户编号")
     village_name = serializers.CharField(source="village.name", read_only=True, label="村")
-    is_overdue = serializers.SerializerMethodField(label="已超过48小时核实时限")
+    is_overdue = serializers.SerializerMethodField(label=f"已超过{WARNING_DUE_HOURS}小时核实时限")
     hours_left = serializers.SerializerMethodField(label="距核实时限的整小时数（超时为负；已核实为空）")
     time_left = serializers.SerializerMethodField(label="核实时限说明，如“剩余 31小时”“已超时 5小时”")
 
@@ -179,7 +187,7 @@ class WarningFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=[*WarningStatus.choices, ("all", "全部")], label="核实结果（默认待核实）")
     department = filters.ChoiceFilter(choices=Department.choices, label="部门")
     period = filters.CharFilter(label="数据期间（YYYY-MM）")
-    overdue = filters.BooleanFilter(label="已超过48小时核实时限（true）或未超时（false）")
+    overdue = filters.BooleanFilter(label=f"已超过{WARNING_DUE_HOURS}小时核实时限（true）或未超时（false）")
     search = filters.CharFilter(label="成员姓名、户编号、完整身份证号或其后4–6位")
 
     class Meta:
@@ -210,7 +218,8 @@ class WarningPagination(KeysetPagination):
 @extend_schema_view(
     list=extend_schema(
         summary="预警线索列表（本辖区；默认待核实，核实时限最早的在前）",
-        description="status=all 显示全部核实结果；overdue=true 只看已超过48小时核实时限的待核实线索。",
+        description="status=all 显示全部核实结果；"
+        f"overdue=true 只看已超过{WARNING_DUE_HOURS}小时核实时限的待核实线索。",
     ),
     retrieve=extend_schema(summary="预警线索详情（含部门数据原始行）", responses=WarningDetailSerializer),
 )
@@ -254,7 +263,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         summary="登记联系农户情况（已电话联系 / 已上门 / 未联系上）",
-        description="48小时内与农户取得联系；每次联系登记一条，未联系上须说明情况。只能在待核实时登记。",
+        description=f"{WARNING_DUE_HOURS}小时内与农户取得联系；每次联系登记一条，未联系上须说明情况。只能在待核实时登记。",
         request=WarningContactCreateSerializer,
         responses={201: WarningDetailSerializer, 400: INVALID, 403: FORBIDDEN, 409: CONFLICT},
     )

@@ -14,7 +14,7 @@ from fpr import clock
 from fpr.sensitive import Kind, mask, mask_text, shown_in_full
 from households.id_numbers import mask_id_number
 from households.selectors import household_search, search_area
-from monitoring.models import ContactOutcome, MonitoringCase, RiskWarning, WarningContact, WarningStatus
+from monitoring.models import ContactOutcome, RiskWarning, WarningContact, WarningStatus
 from monitoring.screening.departments import ID
 
 # Anything shaped like a resident ID number in a department's row is masked, whatever its column.
@@ -266,8 +266,3 @@ def household_warnings(*, user, household_id: int, limit: int = 10) -> Household
     hits = [f"{kind}（{labels.get(department, department)} {period}）" for kind, department, period in assets]
     total = len(latest) if len(latest) <= limit else scoped.count()
     return HouseholdWarnings(warnings=latest[:limit], total=total, asset_hits=hits)
-
-
-def open_case_of(warning: RiskWarning) -> MonitoringCase | None:
-    """The household's case in process or under monitoring, which the warning would be attached to."""
-    return MonitoringCase.objects.filter(household_id=warning.household_id, is_open=True).first()

@@ -15,6 +15,7 @@ from django.db import transaction
 from fpr import clock
 from fpr.errors import ApplicationError, ConflictError
 from fpr.roles import Role
+from monitoring.cases.selectors import household_open_case
 from monitoring.cases.services import case_create
 from monitoring.models import Channel, ContactOutcome, MonitoringCase, RiskWarning, WarningContact, WarningStatus
 
@@ -25,10 +26,6 @@ def ensure_warning_actor(*, user, warning: RiskWarning) -> None:
         raise PermissionDenied("只有本村村级干部或系统管理员可以核实预警线索。")
     if not user.is_superuser and not warning.village_id.startswith(user.jurisdiction_prefix or "-"):
         raise PermissionDenied("该预警线索不在您的管辖范围内。")
-
-
-def _open_case(warning: RiskWarning) -> MonitoringCase | None:
-    return MonitoringCase.objects.filter(household_id=warning.household_id, is_open=True).first()
 
 
 def _lock_open(*, user, warning: RiskWarning) -> RiskWarning:
@@ -102,7 +99,7 @@ def warning_include(
         # case_create would refuse too (even a superuser); say why in the warning's terms.
         raise PermissionDenied("纳入即代农户提交监测申请，须由本村村级干部办理。")
     warning = _lock_open(user=user, warning=warning)
-    existing = _open_case(warning)
+    existing = household_open_case(household=warning.household_id)
     if existing is not None:
         raise ApplicationError(
             f"农户 {warning.household.number} 已有在办或监测中的案件（{existing.get_stage_display()}），"
@@ -137,7 +134,7 @@ def warning_attach(*, user, warning: RiskWarning, note: str = "") -> RiskWarning
     """并入在办案件: the household already has a case in process or under monitoring, so the warning
     becomes part of that case (its risk is assessed there) instead of opening a second one."""
     warning = _lock_open(user=user, warning=warning)
-    case = _open_case(warning)
+    case = household_open_case(household=warning.household_id)
     if case is None:
         raise ApplicationError("该户没有在办或监测中的案件，不能并入；请选择“纳入”或“不纳入”。")
     return _handled(warning, user=user, status=WarningStatus.ATTACHED, reason=(note or "").strip(), case=case)

@@ -24,6 +24,7 @@ from fpr.search import search_query, search_view
 from fpr.sensitive import Kind, shown_in_full
 from households.forms import apply_service_errors
 from households.models import PovertyStatus
+from monitoring.cases.selectors import household_open_case
 from monitoring.models import CaseType, RiskWarning, WarningStatus
 from monitoring.screening import warning_services as services
 from monitoring.screening.warning_forms import (
@@ -35,7 +36,6 @@ from monitoring.screening.warning_forms import (
 )
 from monitoring.screening.warning_selectors import (
     household_phone,
-    open_case_of,
     source_rows,
     source_summary,
     warning_contacts,
@@ -132,7 +132,7 @@ def _detail_page(request, warning: RiskWarning, *, bound: dict | None = None):
     bound = bound or {}
     user = request.user
     show_sensitive = False  # masked for everyone (the household page reveals on request, logged)
-    open_case = open_case_of(warning)
+    open_case = household_open_case(household=warning.household_id)  # the case the warning would join
     may_act = _may_act(user, warning)
     context = {
         "warning": warning,

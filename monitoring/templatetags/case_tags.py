@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 
 from monitoring.cases.selectors import household_open_case
 from monitoring.cases.services import ensure_village_actor
-from monitoring.models import ELIMINATION_STAGES, MonitoringCase, Notice, Stage
+from monitoring.models import FOLLOWED_STAGES, MonitoringCase, Notice, Stage
 
 register = template.Library()
 
@@ -52,5 +52,5 @@ def household_case_panel(context, household):
         except PermissionDenied:
             pass
     # Identified: under monitoring, in the elimination procedure, or eliminated and still followed.
-    identified = case is not None and case.stage in (Stage.MONITORING, *ELIMINATION_STAGES, Stage.ELIMINATED)
+    identified = case is not None and case.stage in FOLLOWED_STAGES
     return {"case": case, "household": household, "can_apply": can_apply, "identified": identified}

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q
 
 from assistance.models import AssistancePlan, Measure
@@ -19,15 +20,16 @@ from fpr import clock
 from fpr.periods import accounting_year
 from fpr.sensitive import Kind, mask, shown_in_full
 from households.id_numbers import mask_id_number
-from households.models import HousingSafety, Relationship
+from households.models import GUARANTEE_ITEMS, HOUSING_LABEL, WATER_LABEL, HousingSafety, Relationship
 from households.selectors import income_summary
-from monitoring.models import ELIMINATION_STAGES, MonitoringCase, Stage
+from monitoring.models import ELIMINATION_STAGES, NOTICE_DAYS, MonitoringCase, Stage
 from reports.exports.runner import writer
 from reports.exports.xlsx_layout import Col, FormSheet, yes_no
 from reports.models import Export, ExportKind
 from workflow.selectors import TimelineEntry, case_timeline
 
 ELIMINATION_PREFIX = "风险消除·"
+NOTICE_STEP = f"公示（{NOTICE_DAYS}天）"  # the notice step of the approval form (县级审定表)
 
 
 def load_case(export: Export) -> MonitoringCase:
@@ -229,14 +231,11 @@ def write_collection_form(export: Export, path: str, progress: Callable[[int, in
     housing = household.get_housing_safety_display() if household.housing_safety != HousingSafety.SAFE else "安全"
     form.fields(
         [
-            ("不愁吃", yes_no("不愁吃" not in unmet), 1),
-            ("不愁穿", yes_no("不愁穿" not in unmet), 1),
-            ("义务教育有保障", yes_no("义务教育有保障" not in unmet), 1),
-            ("基本医疗有保障", yes_no("基本医疗有保障" not in unmet), 1),
-            ("住房安全有保障", f"{yes_no('住房安全有保障' not in unmet)}（{housing}）", 2),
+            *((label, yes_no(label not in unmet), 1) for _, label in GUARANTEE_ITEMS),
+            (HOUSING_LABEL, f"{yes_no(HOUSING_LABEL not in unmet)}（{housing}）", 2),
             (
-                "饮水安全有保障",
-                yes_no("饮水安全有保障" not in unmet) + (f"（{'、'.join(water)}不达标）" if water else ""),
+                WATER_LABEL,
+                yes_no(WATER_LABEL not in unmet) + (f"（{'、'.join(water)}不达标）" if water else ""),
                 1,
             ),
         ],
@@ -304,7 +303,7 @@ def _approval_rows(case: MonitoringCase, timeline: list[TimelineEntry]) -> list[
         )
     rows.append(
         (
-            "公示（7天）",
+            NOTICE_STEP,
             notice.details["starts_on"] if notice else None,
             notice.actor if notice else "",
             f"{notice.text}；{objection_text}" if notice else "尚未办理",
@@ -618,9 +617,9 @@ def write_elimination_form(export: Export, path: str, progress: Callable[[int, i
     )
     steps.insert(
         2,
-        ("公示（7天）", notice.details["starts_on"], notice.actor, notice.text)
+        (NOTICE_STEP, notice.details["starts_on"], notice.actor, notice.text)
         if notice
-        else ("公示（7天）", None, "", "尚未办理"),
+        else (NOTICE_STEP, None, "", "尚未办理"),
     )
     form.table([Col("环节"), Col("日期", kind="date"), Col("经办人", 2), Col("意见/结果", 4)], steps)
     form.signatures(["评议小组（签字）", "镇（街）审核意见（盖章）", "县级审定（盖章）"])
@@ -666,8 +665,8 @@ def proposed_action(case: MonitoringCase, facts: Facts, today: dt.date) -> tuple
         return "落实社会保障后持续跟踪监测", failing
     identified = case.identified_on
     months = (today.year - identified.year) * 12 + today.month - identified.month
-    if months >= 3:
-        return "帮扶满3个月未消除，加大帮扶力度", failing
+    if months >= settings.FPR_INTENSIFY_AFTER_MONTHS:
+        return f"帮扶满{settings.FPR_INTENSIFY_AFTER_MONTHS}个月未消除，加大帮扶力度", failing
     return "继续落实帮扶措施", failing
 
 

@@ -120,7 +120,7 @@ class Figures:
 
     @property
     def timeliness_rate(self) -> float | None:
-        """预警核实及时率（48小时内）"""
+        """预警核实及时率（WARNING_DUE_HOURS 小时内）"""
         return _ratio(self.warnings_on_time, self.warnings_raised)
 
 

@@ -5,7 +5,7 @@ order: a three-level header (group › item › 户/人), how to read each cell 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from monitoring.models import IDENTIFICATION_STAGES, CaseType, Stage
+from monitoring.models import IDENTIFICATION_STAGES, WARNING_DUE_HOURS, CaseType, Stage
 from reports.statistics.figures import STATUSES, Figures, Tally
 from workflow.selectors import STATUS_GROUPS
 
@@ -57,7 +57,7 @@ def table_columns(*, risks: list[tuple[str, str]], period_code: str) -> list[Col
         Column(("三率一度", "返贫人口动态清零（无措施户）"), lambda f: f.cases_without_measure),
         Column(("三率一度", "群众认可度"), lambda f: f.approval_rate, "rate"),
         Column(("预警核实", "本期预警"), lambda f: f.warnings_raised),
-        Column(("预警核实", "48小时内核实率"), lambda f: f.timeliness_rate, "rate"),
+        Column(("预警核实", f"{WARNING_DUE_HOURS}小时内核实率"), lambda f: f.timeliness_rate, "rate"),
     ]
     for stage in IDENTIFICATION_STAGES:
         columns.append(

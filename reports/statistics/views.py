@@ -17,7 +17,7 @@ from fpr import clock
 from fpr.periods import Period
 from fpr.roles import CASE_READERS, PREFIX_LENGTH, Level, Role
 from households.models import Division
-from monitoring.models import CaseType
+from monitoring.models import WARNING_DUE_HOURS, CaseType
 from reports.exports.runner import export_start
 from reports.exports.views import export_file_response
 from reports.models import ExportKind
@@ -226,7 +226,7 @@ def dashboard(request):
                 f"{figures.visits_approving}/{figures.visits_rated} 次走访",
             ),
             (
-                "48小时内核实率",
+                f"{WARNING_DUE_HOURS}小时内核实率",
                 display(figures.timeliness_rate, "rate"),
                 f"{figures.warnings_on_time}/{figures.warnings_raised} 条预警",
             ),
