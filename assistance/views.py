@@ -12,7 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,9 +32,9 @@ from assistance.selectors import (
     visits_for,
 )
 from fpr import clock
+from fpr.forms import SERVICE_ERRORS, apply_service_errors
 from fpr.roles import CASE_READERS, Role
 from fpr.uploads import attachment_response
-from households.forms import apply_service_errors
 from monitoring.cases.selectors import scoped_case
 from monitoring.cases.services import ensure_village_actor
 from monitoring.models import MonitoringCase, RiskCategory
@@ -144,7 +144,7 @@ def plan_create(request, pk: int):
     if form.is_valid():
         try:
             services.plan_create(user=request.user, case=case, **form.plan_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "已制定帮扶计划（第1版）。请逐项录入帮扶措施。")
@@ -166,7 +166,7 @@ def plan_adjust(request, pk: int):
             plan = services.plan_adjust(
                 user=request.user, plan=plan, reason=form.cleaned_data["adjustment_reason"], **form.plan_data()
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"帮扶计划已调整为第{plan.version}版，原计划保留在调整记录中。")
@@ -189,7 +189,7 @@ def measure_add(request, pk: int):
     if form.is_valid():
         try:
             measure = services.measure_add(user=request.user, plan=plan, **form.measure_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"已添加帮扶措施：{measure.category.name}（针对{measure.risk_category.name}）。")
@@ -209,7 +209,7 @@ def measure_edit(request, pk: int, measure_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.measure_update(user=request.user, measure=measure, **form.measure_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "帮扶措施已保存。")
@@ -236,7 +236,7 @@ def visit_add(request, pk: int):
     if form.is_valid():
         try:
             services.visit_record(user=request.user, case=case, **form.visit_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "走访记录已保存。")

@@ -9,7 +9,7 @@ verified first redirects with "该预警线索已被他人处理".
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,12 +17,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fpr import clock
-from fpr.errors import ApplicationError, ConflictError
+from fpr.errors import ConflictError
+from fpr.forms import SERVICE_ERRORS, apply_service_errors
 from fpr.keyset import keyset_page
 from fpr.roles import CASE_READERS, Role
 from fpr.search import search_query, search_view
 from fpr.sensitive import Kind, shown_in_full
-from households.forms import apply_service_errors
 from households.models import PovertyStatus
 from monitoring.models import CaseType, RiskWarning, WarningStatus
 from monitoring.screening import warning_services as services
@@ -170,9 +170,7 @@ def _act(request, pk: int, *, key: str, form_class, act, done):
         except ConflictError as exc:  # someone verified it while this page was open
             messages.error(request, exc.message)
             return redirect("monitoring:warning", pk=warning.pk)
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             return done(handled)
