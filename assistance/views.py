@@ -33,6 +33,7 @@ from assistance.selectors import (
 )
 from fpr import clock
 from fpr.forms import SERVICE_ERRORS, apply_service_errors
+from fpr.history import differences
 from fpr.roles import CASE_READERS, Role
 from fpr.uploads import attachment_response
 from monitoring.cases.selectors import scoped_case
@@ -125,11 +126,8 @@ def _versions(plan: AssistancePlan) -> list[dict]:
     for version in plan_versions(plan=plan):
         changes = []
         if previous is not None:
-            changes = [
-                (label, getattr(previous, name), getattr(version, name))
-                for name, label in VERSION_FIELDS
-                if getattr(version, name) != getattr(previous, name)
-            ]
+            labels = dict(VERSION_FIELDS)
+            changes = [(labels[name], old, new) for name, old, new in differences(previous, version, labels)]
         shown.append({"version": version, "changes": changes})
         previous = version
     return shown[::-1]
