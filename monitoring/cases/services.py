@@ -21,7 +21,6 @@ from monitoring.models import (
     VERIFICATION_STAGES,
     Appraisal,
     CaseType,
-    Channel,
     Classification,
     MonitoringCase,
     Notice,
@@ -360,10 +359,6 @@ def objection_dismiss(*, user, objection: Objection, resolution: str) -> Objecti
     objection.resolved_at = clock.now()
     objection.save()
     return objection
-
-
-def channel_label(code: str) -> str:
-    return Channel(code).label
 
 
 CLASSIFY_STAGES = (Stage.APPLICATION, Stage.VERIFICATION, Stage.MONITORING)
