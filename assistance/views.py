@@ -24,6 +24,7 @@ from assistance.forms import PLAN_FIELDS, MeasureForm, PlanAdjustForm, PlanForm,
 from assistance.models import AssistancePlan, MeasureStatus, VisitPhoto
 from assistance.rules import NO_LABOUR_ADVICE, PROPOSAL, elimination_check
 from assistance.selectors import (
+    measure_risks,
     measures_for,
     pairing_cadre_candidates,
     plan_for,
@@ -38,7 +39,7 @@ from fpr.roles import CASE_READERS, Role
 from fpr.uploads import attachment_response
 from monitoring.cases.selectors import scoped_case
 from monitoring.cases.services import ensure_village_actor
-from monitoring.models import MonitoringCase, RiskCategory
+from monitoring.models import MonitoringCase
 
 VERSION_FIELDS = (
     ("situation", "家庭基本情况"),
@@ -59,12 +60,6 @@ def _may_write(user, case: MonitoringCase) -> bool:
     except PermissionDenied:
         return False
     return case.stage in services.PLAN_STAGES
-
-
-def _risks(case: MonitoringCase):
-    """The risks a measure may answer: the case's own, or every category for a case without any."""
-    own = RiskCategory.objects.filter(cases=case)
-    return own if own.exists() else RiskCategory.objects.all()
 
 
 # --------------------------------------------------------------------------- the plan page
@@ -114,7 +109,7 @@ def _plan_page(request, case: MonitoringCase, *, bound: dict | None = None):
             initial = {name: getattr(plan, name) for name in PLAN_FIELDS}
             context["adjust_form"] = bound.get("adjust") or PlanAdjustForm(initial=initial, candidates=candidates)
             context["measure_form"] = bound.get("measure") or MeasureForm(
-                risks=_risks(case), initial={"starts_on": today, "status": MeasureStatus.ACTIVE}
+                risks=measure_risks(case=case), initial={"starts_on": today, "status": MeasureStatus.ACTIVE}
             )
     context["open_form"] = next(iter(bound), "")
     return render(request, "assistance/plan.html", context)
@@ -183,7 +178,7 @@ def measure_add(request, pk: int):
     plan = plan_for(user=request.user, case=case)
     if plan is None:
         raise Http404
-    form = MeasureForm(request.POST, risks=_risks(case))
+    form = MeasureForm(request.POST, risks=measure_risks(case=case))
     if form.is_valid():
         try:
             measure = services.measure_add(user=request.user, plan=plan, **form.measure_data())
@@ -203,7 +198,7 @@ def measure_edit(request, pk: int, measure_id: int):
     ensure_village_actor(user=request.user, case=case)
     fields = ("category", "risk_category", "description", "amount", "starts_on", "ends_on", "status", "effect")
     initial = {name: getattr(measure, name) for name in (*fields, "effect_note")}
-    form = MeasureForm(request.POST or None, risks=_risks(case), initial=initial)
+    form = MeasureForm(request.POST or None, risks=measure_risks(case=case), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.measure_update(user=request.user, measure=measure, **form.measure_data())

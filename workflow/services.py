@@ -237,6 +237,14 @@ def ensure_bulk_size(case_ids: list[int]) -> None:
         raise ApplicationError(message, field="case_ids")
 
 
+def case_bulk_action(*, user, case_ids: list[int], transition: str, inputs: dict) -> dict | BulkJob:
+    """A bulk action from the queue page or the API: done now up to FPR_BULK_INLINE_LIMIT cases (the
+    result of `case_bulk_transition`), a background job above it (the `BulkJob`, from `bulk_job_start`)."""
+    if len(case_ids) > settings.FPR_BULK_INLINE_LIMIT:
+        return bulk_job_start(user=user, case_ids=case_ids, transition=transition, inputs=inputs)
+    return case_bulk_transition(user=user, case_ids=case_ids, transition=transition, inputs=inputs)
+
+
 def case_bulk_transition(*, user, case_ids: list[int], transition: str, inputs: dict) -> dict:
     """Fire one transition on many cases; each case in its own transaction, so a refusal on one case
     does not stop the others. Returns {"succeeded": n, "failures": [{case, household, reasons}]}."""

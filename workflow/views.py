@@ -7,7 +7,6 @@ is a 404), a form converts the input, one service acts. A refusal comes back as 
 reasons on the form that was posted; a case someone else moved first redirects with "已被他人处理".
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -52,7 +51,7 @@ from workflow.elimination import ELIMINATION
 from workflow.engine import missing_inputs
 from workflow.evidence import department_evidence
 from workflow.forms import BulkForm, CaseFilterForm, CaseListFilterForm, TransitionForm
-from workflow.models import BulkJobStatus, EventAttachment
+from workflow.models import BulkJob, BulkJobStatus, EventAttachment
 from workflow.record_forms import ClassificationForm, ObjectionForm, ResolutionForm
 from workflow.selectors import (
     COUNTY_STAGES,
@@ -551,14 +550,13 @@ def bulk_fire(request):
         messages.error(request, "未办理：" + "".join(missing))
         return redirect(back)
     try:
-        if len(ids) > settings.FPR_BULK_INLINE_LIMIT:
-            job = services.bulk_job_start(user=request.user, case_ids=ids, transition=spec.name, inputs=inputs)
-            return redirect("cases:bulk_job", job_id=job.pk)
-        result = services.case_bulk_transition(user=request.user, case_ids=ids, transition=spec.name, inputs=inputs)
+        done = services.case_bulk_action(user=request.user, case_ids=ids, transition=spec.name, inputs=inputs)
     except SERVICE_ERRORS as exc:
         messages.error(request, "；".join(service_messages(exc)))
         return redirect(back)
-    request.session["bulk_result"] = {"label": spec.label, "total": len(ids), **result}
+    if isinstance(done, BulkJob):
+        return redirect("cases:bulk_job", job_id=done.pk)
+    request.session["bulk_result"] = {"label": spec.label, "total": len(ids), **done}
     return redirect(back)
 
 

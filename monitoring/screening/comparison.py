@@ -747,6 +747,19 @@ def upload_set_encoding(upload: DepartmentUpload, *, encoding: str) -> None:
     )
 
 
+def upload_retry(upload: DepartmentUpload, *, user) -> bool:
+    """重新比对 a failed upload (after its cause, say a stopped worker, was fixed): back to QUEUED with the
+    error cleared, and queued. False when it is not failed (anymore: someone retried it first)."""
+    if not may_upload(user, upload.department):
+        raise PermissionDenied("只有该部门的数据专员和系统管理员可以重新比对。")
+    retried = DepartmentUpload.objects.filter(pk=upload.pk, status=UploadStatus.FAILED).update(
+        status=UploadStatus.QUEUED, error=""
+    )
+    if retried:
+        comparison_enqueue(upload.pk)
+    return bool(retried)
+
+
 def upload_discard(upload: DepartmentUpload, *, user) -> None:
     """放弃: delete an upload still waiting for its preview to be confirmed (and its file)."""
     if not may_upload(user, upload.department):

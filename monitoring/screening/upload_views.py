@@ -236,13 +236,7 @@ def upload_report(request, pk: int):
 def upload_retry(request, pk: int):
     """Queue a failed upload again (after the cause, say a stopped worker, was fixed)."""
     upload = _scoped_upload(request, pk)
-    if not comparison.may_upload(request.user, upload.department):
-        raise PermissionDenied("只有该部门的数据专员和系统管理员可以重新比对。")
-    if upload.status == UploadStatus.FAILED:
-        DepartmentUpload.objects.filter(pk=upload.pk, status=UploadStatus.FAILED).update(
-            status=UploadStatus.QUEUED, error=""
-        )
-        comparison.comparison_enqueue(upload.pk)
+    comparison.upload_retry(upload, user=request.user)
     return redirect("monitoring:upload", pk=upload.pk)
 
 

@@ -14,8 +14,10 @@ from fpr import clock, history
 from fpr.history import HistoryEntry
 from fpr.sensitive import Kind, mask, mask_text, shown_in_full
 from households.id_numbers import mask_id_number
+from households.models import PovertyStatus
 from households.selectors import household_search, search_area
 from monitoring.models import (
+    CaseType,
     ContactOutcome,
     MonitoringCase,
     RegionalAlert,
@@ -141,6 +143,23 @@ def source_summary(warning: RiskWarning) -> str:
         if value and header not in ID.headers and header != "姓名" and not _ID_SHAPE.match(value)
     ]
     return "、".join(facts)
+
+
+def application_prefill(warning: RiskWarning) -> dict:
+    """The application (纳入) prefilled from the warning — its risk, its grade as the colour, its facts —
+    as the warning page's form and the API's warning detail (`application_prefill`) offer it."""
+    lifted = warning.household.poverty_status == PovertyStatus.LIFTED
+    summary = source_summary(warning)
+    description = (
+        f"部门筛查预警：{warning.get_department_display()} {warning.period} {warning.kind_label}"
+        f"（{warning.member.name}{'：' + summary if summary else ''}）。"
+    )
+    return {
+        "case_type": CaseType.UNSTABLE_LIFTED if lifted else CaseType.MARGINAL,
+        "risk_categories": [warning.risk_category_id] if warning.risk_category_id else [],
+        "colour": warning.grade,
+        "description": description,
+    }
 
 
 # --------------------------------------------------------------------------- contacting the household

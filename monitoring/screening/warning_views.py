@@ -23,8 +23,7 @@ from fpr.keyset import keyset_page
 from fpr.roles import CASE_READERS, Role
 from fpr.search import search_query, search_view
 from fpr.sensitive import Kind, shown_in_full
-from households.models import PovertyStatus
-from monitoring.models import CaseType, RiskWarning, WarningStatus
+from monitoring.models import RiskWarning, WarningStatus
 from monitoring.screening import warning_services as services
 from monitoring.screening.warning_forms import (
     WarningAttachForm,
@@ -34,10 +33,10 @@ from monitoring.screening.warning_forms import (
     WarningIncludeForm,
 )
 from monitoring.screening.warning_selectors import (
+    application_prefill,
     household_phone,
     open_case_of,
     source_rows,
-    source_summary,
     warning_contacts,
     warning_deadline,
     warning_get,
@@ -111,22 +110,6 @@ def _may_act(user, warning: RiskWarning) -> bool:
     return warning.status == WarningStatus.OPEN
 
 
-def _include_initial(warning: RiskWarning) -> dict:
-    """The application prefilled from the warning: its risk, its grade as the colour, its facts."""
-    lifted = warning.household.poverty_status == PovertyStatus.LIFTED
-    summary = source_summary(warning)
-    description = (
-        f"部门筛查预警：{warning.get_department_display()} {warning.period} {warning.kind_label}"
-        f"（{warning.member.name}{'：' + summary if summary else ''}）。"
-    )
-    return {
-        "case_type": CaseType.UNSTABLE_LIFTED if lifted else CaseType.MARGINAL,
-        "risk_categories": [warning.risk_category_id] if warning.risk_category_id else [],
-        "colour": warning.grade,
-        "description": description,
-    }
-
-
 def _detail_page(request, warning: RiskWarning, *, bound: dict | None = None):
     """Render the warning page; `bound` holds the form just posted (with its errors), by action."""
     bound = bound or {}
@@ -144,7 +127,7 @@ def _detail_page(request, warning: RiskWarning, *, bound: dict | None = None):
         # 纳入 opens an application: a village step (the household must have no case yet).
         "may_include": may_act and open_case is None and user.has_role(Role.VILLAGE_CADRE),
         "may_attach": may_act and open_case is not None,
-        "include_form": bound.get("include") or WarningIncludeForm(initial=_include_initial(warning)),
+        "include_form": bound.get("include") or WarningIncludeForm(initial=application_prefill(warning)),
         "exclude_form": bound.get("exclude") or WarningExcludeForm(),
         "attach_form": bound.get("attach") or WarningAttachForm(),
         "contact_form": bound.get("contact") or WarningContactForm(),
