@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fpr import clock
-from fpr.errors import ConflictError
 from fpr.forms import SERVICE_ERRORS, apply_service_errors, service_messages
 from fpr.periods import accounting_year
 from fpr.roles import CASE_READERS, ensure_case_reader
@@ -272,10 +271,8 @@ def household_edit(request, pk: int):
             services.household_update(
                 user=request.user, household=household, data=form.service_data(), version=form.cleaned_data["version"]
             )
-        except SERVICE_ERRORS as exc:
+        except SERVICE_ERRORS as exc:  # also a ConflictError: another cadre saved it after this page was opened
             apply_service_errors(exc, form)
-        except ConflictError as exc:  # another cadre saved this household after this page was opened
-            form.add_error(None, exc.message)
         else:
             messages.success(request, "农户信息已保存。")
             return redirect("households:detail", pk=household.pk)
