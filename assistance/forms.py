@@ -1,6 +1,6 @@
 """Forms of the plan page (帮扶计划). They only turn input into Python values; the rules (who may write,
 in which stage, a reason for an adjustment, dates, effects, file types) are the services', whose errors
-are put back on these forms by `households.forms.apply_service_errors`."""
+are put back on these forms by `fpr.forms.apply_service_errors`."""
 
 from django import forms
 from django.conf import settings

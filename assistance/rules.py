@@ -18,7 +18,7 @@ from fpr import clock
 from fpr.periods import accounting_year
 from households.models import HAS_LABOUR, Health, Household, IncomeKind, Member
 from households.selectors import IncomeSummary, income_summaries, income_summary
-from monitoring.models import NOTICE_DAYS, MonitoringCase, Stage
+from monitoring.models import NOTICE_DAYS, MonitoringCase
 
 PROPOSAL = "proposal"  # 提出名单 (village)
 APPROVAL = "approval"  # 县级审定 (county)
@@ -347,7 +347,3 @@ def evaluate(facts: Facts) -> EliminationCheck:
 
 def elimination_check(case: MonitoringCase, *, moment: str, today: dt.date | None = None) -> EliminationCheck:
     return evaluate(load_facts(case, moment=moment, today=today))
-
-
-def stage_allows_proposal(case: MonitoringCase) -> bool:
-    return case.stage == Stage.MONITORING

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from assistance.models import AssistancePlan, Measure, Visit
 from fpr.roles import PREFIX_LENGTH, Level, Role
 from households.models import Member, Relationship
-from monitoring.models import FOLLOWED_STAGES, MonitoringCase, Stage
+from monitoring.models import FOLLOWED_STAGES, MonitoringCase, RiskCategory, Stage
 
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
@@ -221,3 +221,10 @@ def visit_duty(*, user, month: dt.date) -> list[CadreDuty]:
 
 def _cadre_key(cadre_id: int | None, label: str) -> tuple:
     return ("user", cadre_id) if cadre_id is not None else ("name", label.strip())
+
+
+def measure_risks(*, case: MonitoringCase) -> QuerySet:
+    """The risks a measure of the case may answer: the case's own, or every category for a case without
+    any (the plan page's choices; assistance.services.measure_add refuses any other)."""
+    own = RiskCategory.objects.filter(cases=case)
+    return own if own.exists() else RiskCategory.objects.all()

@@ -56,11 +56,6 @@ class PairingCadreField(serializers.PrimaryKeyRelatedField):
         return pairing_cadre_candidates(case=case) if case is not None else get_user_model().objects.none()
 
 
-class CodeNameSerializer(serializers.Serializer):
-    code = serializers.CharField(label="代码")
-    name = serializers.CharField(label="名称")
-
-
 # --------------------------------------------------------------------------- measures
 
 

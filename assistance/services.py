@@ -17,7 +17,7 @@ from assistance.models import (
     Visit,
     VisitPhoto,
 )
-from assistance.selectors import pairing_cadre_candidates
+from assistance.selectors import measure_risks, pairing_cadre_candidates
 from fpr import clock
 from fpr.uploads import validate_attachment
 from monitoring.cases.services import ensure_village_actor
@@ -112,8 +112,13 @@ MEASURE_FIELDS = (
 )
 
 
-def _clean_measure(measure: Measure, case: MonitoringCase) -> None:
+def _clean_measure(measure: Measure, case: MonitoringCase, *, risk_changed: bool = True) -> None:
     errors = {}
+    if risk_changed and measure.risk_category_id:
+        risks = measure_risks(case=case)
+        if not risks.filter(pk=measure.risk_category_id).exists():
+            names = "、".join(risks.values_list("name", flat=True))
+            errors["risk_category"] = f"措施应针对本户的风险（{names}），“{measure.risk_category.name}”不是本户的风险。"
     if measure.ends_on and measure.ends_on < measure.starts_on:
         errors["ends_on"] = "结束日期不能早于开始日期。"
     if measure.status == MeasureStatus.PLANNED and measure.effect:
@@ -160,10 +165,11 @@ def measure_update(*, user, measure: Measure, **data) -> Measure:
     measure = Measure.objects.select_for_update().select_related("plan__case").get(pk=measure.pk)
     ensure_village_actor(user=user, case=measure.plan.case)
     data = _resolve_measure_refs(data)
+    risk_before = measure.risk_category_id
     for name, value in data.items():
         if name in MEASURE_FIELDS:
             setattr(measure, name, value)
-    _clean_measure(measure, measure.plan.case)
+    _clean_measure(measure, measure.plan.case, risk_changed=measure.risk_category_id != risk_before)
     measure.save()
     return measure
 

@@ -12,7 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +24,7 @@ from assistance.forms import PLAN_FIELDS, MeasureForm, PlanAdjustForm, PlanForm,
 from assistance.models import AssistancePlan, MeasureStatus, VisitPhoto
 from assistance.rules import NO_LABOUR_ADVICE, PROPOSAL, elimination_check
 from assistance.selectors import (
+    measure_risks,
     measures_for,
     pairing_cadre_candidates,
     plan_for,
@@ -32,12 +33,13 @@ from assistance.selectors import (
     visits_for,
 )
 from fpr import clock
+from fpr.forms import SERVICE_ERRORS, apply_service_errors
+from fpr.history import differences
 from fpr.roles import CASE_READERS, Role
 from fpr.uploads import attachment_response
-from households.forms import apply_service_errors
 from monitoring.cases.selectors import scoped_case
 from monitoring.cases.services import ensure_village_actor
-from monitoring.models import MonitoringCase, RiskCategory
+from monitoring.models import MonitoringCase
 
 VERSION_FIELDS = (
     ("situation", "家庭基本情况"),
@@ -58,12 +60,6 @@ def _may_write(user, case: MonitoringCase) -> bool:
     except PermissionDenied:
         return False
     return case.stage in services.PLAN_STAGES
-
-
-def _risks(case: MonitoringCase):
-    """The risks a measure may answer: the case's own, or every category for a case without any."""
-    own = RiskCategory.objects.filter(cases=case)
-    return own if own.exists() else RiskCategory.objects.all()
 
 
 # --------------------------------------------------------------------------- the plan page
@@ -113,7 +109,7 @@ def _plan_page(request, case: MonitoringCase, *, bound: dict | None = None):
             initial = {name: getattr(plan, name) for name in PLAN_FIELDS}
             context["adjust_form"] = bound.get("adjust") or PlanAdjustForm(initial=initial, candidates=candidates)
             context["measure_form"] = bound.get("measure") or MeasureForm(
-                risks=_risks(case), initial={"starts_on": today, "status": MeasureStatus.ACTIVE}
+                risks=measure_risks(case=case), initial={"starts_on": today, "status": MeasureStatus.ACTIVE}
             )
     context["open_form"] = next(iter(bound), "")
     return render(request, "assistance/plan.html", context)
@@ -125,11 +121,8 @@ def _versions(plan: AssistancePlan) -> list[dict]:
     for version in plan_versions(plan=plan):
         changes = []
         if previous is not None:
-            changes = [
-                (label, getattr(previous, name), getattr(version, name))
-                for name, label in VERSION_FIELDS
-                if getattr(version, name) != getattr(previous, name)
-            ]
+            labels = dict(VERSION_FIELDS)
+            changes = [(labels[name], old, new) for name, old, new in differences(previous, version, labels)]
         shown.append({"version": version, "changes": changes})
         previous = version
     return shown[::-1]
@@ -144,7 +137,7 @@ def plan_create(request, pk: int):
     if form.is_valid():
         try:
             services.plan_create(user=request.user, case=case, **form.plan_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "已制定帮扶计划（第1版）。请逐项录入帮扶措施。")
@@ -166,7 +159,7 @@ def plan_adjust(request, pk: int):
             plan = services.plan_adjust(
                 user=request.user, plan=plan, reason=form.cleaned_data["adjustment_reason"], **form.plan_data()
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"帮扶计划已调整为第{plan.version}版，原计划保留在调整记录中。")
@@ -185,11 +178,11 @@ def measure_add(request, pk: int):
     plan = plan_for(user=request.user, case=case)
     if plan is None:
         raise Http404
-    form = MeasureForm(request.POST, risks=_risks(case))
+    form = MeasureForm(request.POST, risks=measure_risks(case=case))
     if form.is_valid():
         try:
             measure = services.measure_add(user=request.user, plan=plan, **form.measure_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"已添加帮扶措施：{measure.category.name}（针对{measure.risk_category.name}）。")
@@ -205,11 +198,11 @@ def measure_edit(request, pk: int, measure_id: int):
     ensure_village_actor(user=request.user, case=case)
     fields = ("category", "risk_category", "description", "amount", "starts_on", "ends_on", "status", "effect")
     initial = {name: getattr(measure, name) for name in (*fields, "effect_note")}
-    form = MeasureForm(request.POST or None, risks=_risks(case), initial=initial)
+    form = MeasureForm(request.POST or None, risks=measure_risks(case=case), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.measure_update(user=request.user, measure=measure, **form.measure_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "帮扶措施已保存。")
@@ -236,7 +229,7 @@ def visit_add(request, pk: int):
     if form.is_valid():
         try:
             services.visit_record(user=request.user, case=case, **form.visit_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "走访记录已保存。")

@@ -9,11 +9,12 @@ a user outside the actor's subtree is a 404, a refused change the 403 page.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordChangeDoneView, PasswordChangeView
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
+from fpr.forms import SERVICE_ERRORS, apply_service_errors, service_messages
 from fpr.keyset import keyset_page
 from households import accounts, services
 from households.account_forms import (
@@ -23,7 +24,6 @@ from households.account_forms import (
     UserCreateForm,
     UserForm,
 )
-from households.forms import apply_service_errors
 from households.models import MonitoringLine, SensitiveAccess, User
 
 # --------------------------------------------------------------------------- every signed-in user
@@ -52,8 +52,8 @@ def token_list(request):
     if request.method == "POST":
         try:
             instance, new_token = accounts.token_create(user=request.user)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
+        except SERVICE_ERRORS as exc:
+            messages.error(request, "；".join(service_messages(exc)))
             return redirect("accounts:tokens")
     response = render(
         request,
@@ -116,7 +116,7 @@ def user_create(request):
                 roles=form.cleaned_data["roles"],
                 data=data,
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             if hasattr(exc, "error_dict") and "password" in exc.error_dict:
                 exc.error_dict["password1"] = exc.error_dict.pop("password")
             apply_service_errors(exc, form)
@@ -156,7 +156,7 @@ def user_edit(request, pk: int):
         data = {name: form.cleaned_data[name] for name in ("full_name", "phone", "division", "department", "is_active")}
         try:
             accounts.user_update(actor=request.user, target=target, roles=form.cleaned_data["roles"], data=data)
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "账号信息已保存，并记入变更记录。")
@@ -172,8 +172,8 @@ def user_password(request, pk: int):
     if form.is_valid():
         try:
             accounts.user_set_password(actor=request.user, target=target, password=form.cleaned_data["password1"])
-        except ValidationError as exc:
-            for message in exc.messages:
+        except SERVICE_ERRORS as exc:
+            for message in service_messages(exc):
                 messages.error(request, message)
         else:
             messages.success(request, "密码已重置，该用户的API令牌已全部撤销。请把新密码当面告知本人。")
@@ -228,7 +228,7 @@ def monitoring_lines(request):
     if request.method == "POST" and form.is_valid():
         try:
             line = accounts.monitoring_line_set(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"已保存{line.year}年监测范围：{line.amount}元/人·年。")

@@ -1,10 +1,7 @@
 """Forms for the household pages. They only convert input to Python values; every rule is checked by
-the services, whose ValidationErrors are put back on these forms by `apply_service_errors`."""
-
-import re
+the services, whose ValidationErrors are put back on these forms by `fpr.forms.apply_service_errors`."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.forms import fields_for_model
 
@@ -282,27 +279,3 @@ def _amount_field(label: str) -> forms.DecimalField:
 
 def _single(choices):
     return choices[0][0] if len(choices) == 1 else None
-
-
-# --------------------------------------------------------------------------- service errors → forms
-
-_MEMBER_PREFIX = re.compile(r"^第(\d+)位成员：")
-
-
-def apply_service_errors(exc: ValidationError, form: forms.Form, *, formset: forms.BaseFormSet | None = None) -> None:
-    """Put a service's ValidationError next to the field it is about. `household_create` reports
-    member problems as "第N位成员：…"; those go on the N-th filled member row."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    members = formset.filled_forms() if formset is not None else []
-    for key, errors in exc.message_dict.items():
-        for message in errors:
-            match = _MEMBER_PREFIX.match(message) if key == "members" else None
-            if match and int(match[1]) - 1 < len(members):
-                members[int(match[1]) - 1].add_error(None, message[match.end() :])
-            elif formset is not None and key in ("members", "relationship"):
-                formset.non_form_errors().append(message)
-            else:
-                target = form.field_for_kind(key) if isinstance(form, IncomeForm) else key
-                form.add_error(target if target in form.fields else None, message)

@@ -1,6 +1,5 @@
 """Reads of the registry, already scoped to the user."""
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -8,6 +7,8 @@ from itertools import chain
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
+from fpr import history
+from fpr.history import HistoryEntry
 from fpr.periods import accounting_year
 from fpr.roles import PREFIX_LENGTH, Level
 from fpr.sensitive import kind_of, mask, shown_in_full
@@ -273,19 +274,16 @@ def income_years(*, household: Household) -> list[int]:
     return sorted(years, reverse=True)
 
 
-@dataclass
-class HistoryEntry:
-    when: dt.datetime
-    who: str
-    action: str
-    subject: str
-    changes: list[tuple[str, str, str]]
-
-
 def _entries(records, subject_of, shows) -> list[HistoryEntry]:
-    """Turn historical records into entries; each change is diffed against the same object's previous
-    record in memory (record.prev_record would cost a query per row). `shows(kind)`: whether a value
-    of the sensitive-field list is shown in full."""
+    """Turn historical records into entries, each diffed against the same object's previous record
+    (fpr.history). `shows(kind)`: whether a value of the sensitive-field list is shown in full."""
+
+    def show(model_field, value) -> str:
+        kind = kind_of(model_field.model._meta.label, model_field.name)
+        if kind is None or shows(kind) or value in (None, ""):
+            return history.display(model_field, value)
+        return mask(kind, value)
+
     records = sorted(records, key=lambda r: (r.id, r.history_date))
     previous: dict = {}
     entries = []
@@ -293,40 +291,20 @@ def _entries(records, subject_of, shows) -> list[HistoryEntry]:
         prior = previous.get(record.id)
         previous[record.id] = record
         changes = []
-        action = {"+": "新增", "~": "修改", "-": "删除"}[record.history_type]
         if record.history_type == "~" and prior is not None:
-            model = record.instance_type
-            for change in record.diff_against(prior).changes:
-                model_field = model._meta.get_field(change.field)
-                kind = kind_of(model._meta.label, change.field)
-                show = kind is None or shows(kind)
-                changes.append(
-                    (
-                        str(model_field.verbose_name),
-                        _display(model_field, change.old, kind=None if show else kind),
-                        _display(model_field, change.new, kind=None if show else kind),
-                    )
-                )
+            changes = history.recorded_changes(record, prior, show=show)
             if not changes:
                 continue
-        who = str(record.history_user) if record.history_user else "系统"
         entries.append(
-            HistoryEntry(when=record.history_date, who=who, action=action, subject=subject_of(record), changes=changes)
+            HistoryEntry(
+                when=record.history_date,
+                who=history.who(record),
+                action=history.action(record),
+                subject=subject_of(record),
+                changes=changes,
+            )
         )
     return entries
-
-
-def _display(model_field, value, *, kind=None) -> str:
-    """A value as the history shows it; `kind` (of `fpr.sensitive`) masks it."""
-    if value in (None, ""):
-        return "（空）"
-    if kind is not None:
-        return mask(kind, value)
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
 
 
 def household_history(

@@ -7,7 +7,7 @@ a reviewer never sees a form they cannot submit.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.forms.models import model_to_dict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fpr import clock
-from fpr.errors import ConflictError
+from fpr.forms import SERVICE_ERRORS, apply_service_errors, service_messages
 from fpr.periods import accounting_year
 from fpr.roles import CASE_READERS, ensure_case_reader
 from fpr.search import search_query, search_view
@@ -31,7 +31,6 @@ from households.forms import (
     MemberForm,
     MemberFormSet,
     MemberIdCorrectionForm,
-    apply_service_errors,
     hidden_values,
 )
 from households.models import (
@@ -194,8 +193,8 @@ def household_reveal(request, pk: int):
         services.sensitive_access_record(
             user=request.user, households=[household], via="页面", reason=request.POST.get("reason", "")
         )
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+    except SERVICE_ERRORS as exc:
+        messages.error(request, "；".join(service_messages(exc)))
         return redirect("households:detail", pk=household.pk)
     return household_detail(request, pk, revealed=True)
 
@@ -233,7 +232,7 @@ def household_create(request):
                 data=form.service_data(),
                 members=[member.service_data() for member in formset.filled_forms()],
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form, formset=formset)
         else:
             messages.success(request, f"已登记农户 {household.number}。")
@@ -255,10 +254,8 @@ def household_edit(request, pk: int):
             services.household_update(
                 user=request.user, household=household, data=form.service_data(), version=form.cleaned_data["version"]
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:  # also a ConflictError: another cadre saved it after this page was opened
             apply_service_errors(exc, form)
-        except ConflictError as exc:  # another cadre saved this household after this page was opened
-            form.add_error(None, exc.message)
         else:
             messages.success(request, "农户信息已保存。")
             return redirect("households:detail", pk=household.pk)
@@ -273,7 +270,7 @@ def member_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             member = services.member_create(user=request.user, household=household, data=form.service_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"已添加成员 {member.name}。")
@@ -293,7 +290,7 @@ def member_edit(request, pk: int, member_pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.member_update(user=request.user, member=member, data=form.service_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"成员 {form.cleaned_data['name']} 的信息已保存。")
@@ -325,7 +322,7 @@ def member_id_correct(request, pk: int, member_pk: int):
                 disability_certificate=form.cleaned_data["disability_certificate"] or None,
                 reason=form.cleaned_data["reason"],
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"成员 {member.name} 的身份证号已更正，本次更正已记录。")
@@ -341,8 +338,8 @@ def member_delete(request, pk: int, member_pk: int):
     member = _scoped_member(request, household, member_pk)
     try:
         services.member_delete(user=request.user, member=member)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+    except SERVICE_ERRORS as exc:
+        messages.error(request, "；".join(service_messages(exc)))
         return redirect("households:member_edit", pk=household.pk, member_pk=member.pk)
     messages.success(request, f"已删除成员 {member.name}。")
     return redirect(reverse("households:detail", args=[household.pk]) + "#members")
@@ -370,7 +367,7 @@ def income_edit(request, pk: int, year: int):
                 incomes=form.incomes(),
                 expenditures=form.expenditures(),
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, f"{year}年收支已保存。")

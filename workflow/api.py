@@ -276,10 +276,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case_ids = list(dict.fromkeys(data["case_ids"]))  # a case listed twice is done once
         name = data["transition"]
         inputs = transition_inputs(name, dict(data.get("inputs") or {}))
-        if len(case_ids) <= settings.FPR_BULK_INLINE_LIMIT:
-            result = services.case_bulk_transition(user=request.user, case_ids=case_ids, transition=name, inputs=inputs)
-            return Response(BulkResultSerializer({"total": len(case_ids), **result}).data)
-        job = services.bulk_job_start(user=request.user, case_ids=case_ids, transition=name, inputs=inputs)
+        done = services.case_bulk_action(user=request.user, case_ids=case_ids, transition=name, inputs=inputs)
+        if not isinstance(done, BulkJob):
+            return Response(BulkResultSerializer({"total": len(case_ids), **done}).data)
+        job = done
         location = reverse("bulk-job-detail", args=[job.pk], request=request)
         return Response(BulkJobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 

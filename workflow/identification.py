@@ -214,8 +214,6 @@ IDENTIFICATION = Workflow(
     ),
 )
 
-WORKFLOWS = {IDENTIFICATION.name: IDENTIFICATION}
-
 # What the village is asked to do after each kind of return, shown with the reviewer's reason on the
 # case page, in the village's queue and in the API (`return_request`).
 RETURN_REQUESTS = {

@@ -1,6 +1,6 @@
 """Forms of the case pages. They only turn input into Python values; every rule (at least two verifiers,
 the quorum, file types, who may act, in which stage) is the services', whose errors are put back on these
-forms by `households.forms.apply_service_errors`."""
+forms by `fpr.forms.apply_service_errors`."""
 
 from django import forms
 

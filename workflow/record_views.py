@@ -9,13 +9,12 @@ The case page itself, with its timeline and the transitions, is workflow's (work
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.shortcuts import get_object_or_404, redirect, render
 
 from fpr import clock
+from fpr.forms import SERVICE_ERRORS, apply_service_errors
 from fpr.periods import accounting_year
-from households.forms import apply_service_errors
 from households.models import Household, Relationship
 from monitoring.cases import services
 from monitoring.cases.selectors import heads, household_open_case, scoped_case, verifier_candidates
@@ -67,7 +66,7 @@ def case_create(request, household_pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_create(user=request.user, household=household, **form.service_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             form.discard_kept()
@@ -95,7 +94,7 @@ def application_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.case_update_application(user=request.user, case=case, **form.service_data())
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             form.discard_kept()
@@ -127,7 +126,7 @@ def verification_record(request, pk: int):
                 risk_points=form.cleaned_data["risk_points"],
                 year=form.cleaned_data["year"],
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "入户核实记录已保存。核对信息采集表无误后，请点击“核实完成”。")
@@ -166,7 +165,7 @@ def appraisal_record(request, pk: int):
                     for name in ("meeting_date", "votes_for", "votes_against", "votes_abstain")
                 },
             )
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             form.discard_kept()

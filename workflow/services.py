@@ -1,17 +1,14 @@
 """The one service that moves a case between stages, and what builds on it (objections, bulk)."""
 
-import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fpr import clock
-from fpr.broker import broker_available
+from fpr import clock, queueing
 from fpr.errors import ApplicationError, ConflictError, ForbiddenError
 from fpr.roles import Level
 from fpr.uploads import validate_attachment
@@ -243,6 +240,14 @@ def ensure_bulk_size(case_ids: list[int]) -> None:
         raise ApplicationError(message, field="case_ids")
 
 
+def case_bulk_action(*, user, case_ids: list[int], transition: str, inputs: dict) -> dict | BulkJob:
+    """A bulk action from the queue page or the API: done now up to FPR_BULK_INLINE_LIMIT cases (the
+    result of `case_bulk_transition`), a background job above it (the `BulkJob`, from `bulk_job_start`)."""
+    if len(case_ids) > settings.FPR_BULK_INLINE_LIMIT:
+        return bulk_job_start(user=user, case_ids=case_ids, transition=transition, inputs=inputs)
+    return case_bulk_transition(user=user, case_ids=case_ids, transition=transition, inputs=inputs)
+
+
 def case_bulk_transition(*, user, case_ids: list[int], transition: str, inputs: dict) -> dict:
     """Fire one transition on many cases; each case in its own transaction, so a refusal on one case
     does not stop the others. Returns {"succeeded": n, "failures": [{case, household, reasons}]}."""
@@ -295,28 +300,17 @@ def bulk_job_enqueue(job_id: int) -> bool:
     delayed — and its progress page queues it again once the broker is back (bulk_job_requeue_stalled)."""
     from workflow.tasks import run_bulk_job
 
-    try:
-        run_bulk_job.delay(job_id)
-    except Exception:  # noqa: BLE001 — broker unavailable: the job is kept, only delayed
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise
-        logger.warning("could not queue bulk job %s; it stays queued", job_id)
-        return False
-    return True
-
-
-BULK_JOB_STALLED_AFTER = dt.timedelta(minutes=1)
+    return queueing.enqueue(run_bulk_job, job_id, what=f"bulk job {job_id}")
 
 
 def bulk_job_requeue_stalled(*, job: BulkJob) -> bool:
-    """Queue again a job still QUEUED a minute after it was started — its message was most likely never
-    sent (broker down) — at most once in five minutes. A duplicate does no harm: bulk_job_run claims
+    """Queue again a job still QUEUED a minute after it was started (fpr.queueing); bulk_job_run claims
     the job once."""
-    if job.status != BulkJobStatus.QUEUED or clock.now() - job.created_at < BULK_JOB_STALLED_AFTER:
+    if job.status != BulkJobStatus.QUEUED:
         return False
-    if not broker_available() or not cache.add(f"bulk-job-requeued:{job.pk}", True, timeout=300):
-        return False
-    return bulk_job_enqueue(job.pk)
+    return queueing.requeue_stalled(
+        key=f"bulk-job-requeued:{job.pk}", since=job.created_at, enqueue=lambda: bulk_job_enqueue(job.pk)
+    )
 
 
 def bulk_job_run(*, job_id: int) -> BulkJob:

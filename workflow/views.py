@@ -7,10 +7,9 @@ is a 404), a form converts the input, one service acts. A refusal comes back as 
 reasons on the form that was posted; a case someone else moved first redirects with "已被他人处理".
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,12 +20,12 @@ from assistance.advice import plan_advice
 from assistance.rules import PROPOSAL
 from assistance.services import PLAN_STAGES
 from fpr import clock
-from fpr.errors import ApplicationError, ConflictError
+from fpr.errors import ConflictError
+from fpr.forms import SERVICE_ERRORS, apply_service_errors, service_messages
 from fpr.keyset import keyset_page
 from fpr.roles import Role, ensure_case_reader
 from fpr.search import search_query, search_view
 from fpr.uploads import attachment_response
-from households.forms import apply_service_errors
 from households.models import Level
 from households.selectors import villages_visible
 from monitoring.cases import services as monitoring_services
@@ -53,7 +52,7 @@ from workflow.engine import GuardContext, missing_inputs
 from workflow.evidence import department_evidence
 from workflow.forms import BulkForm, CaseFilterForm, CaseListFilterForm, TransitionForm
 from workflow.identification import IDENTIFICATION
-from workflow.models import BulkJobStatus, EventAttachment
+from workflow.models import BulkJob, BulkJobStatus, EventAttachment
 from workflow.record_forms import ClassificationForm, ObjectionForm, ResolutionForm
 from workflow.selectors import (
     COUNTY_STAGES,
@@ -363,11 +362,8 @@ def transition_fire(request, pk: int, name: str):
         except ConflictError as exc:  # TransitionConflict: the page was stale
             messages.error(request, exc.message)
             return redirect("cases:detail", pk=case.pk)
-        except services.TransitionRefused as exc:
-            for reason in exc.reasons:
-                form.add_error(None, reason)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
+        except SERVICE_ERRORS as exc:  # TransitionRefused: every reason on its own line
+            apply_service_errors(exc, form)
         else:
             done = f"已办理“{event.label}”，案件进入“{Stage(event.to_stage).label}”环节。"
             following = _next_case(request, exclude=case.pk, after=position) if spec.bulk else None
@@ -415,7 +411,7 @@ def objection_lodge(request, pk: int):
     if form.is_valid():
         try:
             monitoring_services.objection_lodge(user=request.user, case=case, **form.cleaned_data)
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             messages.success(request, "已登记异议。异议处理前，不能报镇街审核。")
@@ -440,9 +436,7 @@ def objection_resolve(request, pk: int, objection_id: int, outcome: str):
         except ConflictError as exc:
             messages.error(request, exc.message)
             return redirect("cases:detail", pk=case.pk)
-        except ApplicationError as exc:
-            form.add_error(None, exc.reasons if hasattr(exc, "reasons") else exc.message)
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             if outcome == "substantiate":
@@ -465,7 +459,7 @@ def case_classify(request, pk: int):
     if form.is_valid():
         try:
             record = monitoring_services.case_classify(user=request.user, case=case, **form.cleaned_data)
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             verdict = "已按调整结果保存" if record.overridden else "已采纳系统建议"
@@ -555,14 +549,13 @@ def bulk_fire(request):
         messages.error(request, "未办理：" + "".join(missing))
         return redirect(back)
     try:
-        if len(ids) > settings.FPR_BULK_INLINE_LIMIT:
-            job = services.bulk_job_start(user=request.user, case_ids=ids, transition=spec.name, inputs=inputs)
-            return redirect("cases:bulk_job", job_id=job.pk)
-        result = services.case_bulk_transition(user=request.user, case_ids=ids, transition=spec.name, inputs=inputs)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+        done = services.case_bulk_action(user=request.user, case_ids=ids, transition=spec.name, inputs=inputs)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, "；".join(service_messages(exc)))
         return redirect(back)
-    request.session["bulk_result"] = {"label": spec.label, "total": len(ids), **result}
+    if isinstance(done, BulkJob):
+        return redirect("cases:bulk_job", job_id=done.pk)
+    request.session["bulk_result"] = {"label": spec.label, "total": len(ids), **done}
     return redirect(back)
 
 

@@ -1,13 +1,12 @@
 """Reads for the case pages that belong to monitoring alone: the case of a page, the open case of a
 household, who may be picked as a verifier, and a case's field history (变更记录)."""
 
-import datetime as dt
-from dataclasses import dataclass
-
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from fpr import history
+from fpr.history import HistoryEntry
 from households.models import Household, Member, Relationship
 from monitoring.models import MonitoringCase, RiskCategory
 
@@ -44,15 +43,7 @@ def verifier_candidates(*, case: MonitoringCase) -> QuerySet:
     )
 
 
-@dataclass
-class CaseChange:
-    when: dt.datetime
-    who: str
-    action: str
-    changes: list[tuple[str, str, str]]
-
-
-def case_history(*, case: MonitoringCase, limit: int = 200) -> list[CaseChange]:
+def case_history(*, case: MonitoringCase, limit: int = 200) -> list[HistoryEntry]:
     """Every recorded change of the case's own fields (including its stage), newest first. Records are
     diffed against their predecessor in memory; one case has a few dozen at most. The risk categories
     (a many-to-many) of all the records are read in one query, not two per record as simple-history's
@@ -70,19 +61,17 @@ def case_history(*, case: MonitoringCase, limit: int = 200) -> list[CaseChange]:
     label = str(MonitoringCase._meta.get_field("risk_categories").verbose_name)
     entries, previous = [], None
     for record in records:
-        action = {"+": "新增", "~": "修改", "-": "删除"}[record.history_type]
         changes = []
         if previous is not None:
-            delta = record.diff_against(previous, excluded_fields=_QUIET_FIELDS | {"risk_categories"})
-            changes = [_change(record, change, names) for change in delta.changes]
+            changes = history.recorded_changes(record, previous, excluded=_QUIET_FIELDS | {"risk_categories"})
             old, new = risks[previous.history_id], risks[record.history_id]
             if old != new:
                 changes.append((label, _codes_to_names(old, names), _codes_to_names(new, names)))
         previous = record
         if record.history_type == "~" and not changes:
             continue
-        who = str(record.history_user) if record.history_user else "系统"
-        entries.append(CaseChange(when=record.history_date, who=who, action=action, changes=changes))
+        who, action = history.who(record), history.action(record)
+        entries.append(HistoryEntry(when=record.history_date, who=who, action=action, changes=changes))
     return entries[::-1]
 
 
@@ -90,18 +79,3 @@ def _codes_to_names(codes: list[str], names: dict) -> str:
     """In the categories' own order (因病, 因残, 因学 …), as the case page lists them."""
     order = {code: position for position, code in enumerate(names)}
     return "、".join(names.get(code, code) for code in sorted(codes, key=lambda c: order.get(c, 99))) or "（空）"
-
-
-def _change(record, change, names: dict) -> tuple[str, str, str]:
-    field = MonitoringCase._meta.get_field(change.field)
-    return (str(field.verbose_name), _display(field, change.old), _display(field, change.new))
-
-
-def _display(field, value) -> str:
-    if value in (None, ""):
-        return "（空）"
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)

@@ -22,7 +22,6 @@ from monitoring.models import (
     VERIFICATION_STAGES,
     Appraisal,
     CaseType,
-    Channel,
     Classification,
     MonitoringCase,
     Notice,
@@ -365,10 +364,6 @@ def objection_dismiss(*, user, objection: Objection, resolution: str) -> Objecti
     objection.resolved_at = clock.now()
     objection.save()
     return objection
-
-
-def channel_label(code: str) -> str:
-    return Channel(code).label
 
 
 CLASSIFY_STAGES = (Stage.APPLICATION, Stage.VERIFICATION, Stage.MONITORING)

@@ -11,8 +11,8 @@ from django.db.models.functions import RowNumber
 from django.shortcuts import render
 
 from fpr.roles import CASE_READERS
-from monitoring.models import RegionalAlert, TodoItem, TodoKind
-from monitoring.screening.departments import KIND_LABELS
+from monitoring.models import TodoItem, TodoKind
+from monitoring.screening.warning_selectors import regional_alerts
 
 PREVIEW = 20  # items shown per kind on the overview; "查看全部" pages through the rest
 PAGE_SIZE = 50
@@ -48,15 +48,6 @@ def todo_groups(*, user, kind: str | None = None, page_number=None) -> tuple[lis
     return groups, summary, None
 
 
-def regional_alerts(*, user) -> list[RegionalAlert]:
-    alerts = list(
-        RegionalAlert.objects.for_user(user).select_related("division").order_by("-period", "-count")[:ALERTS_SHOWN]
-    )
-    for alert in alerts:
-        alert.kind_label = KIND_LABELS.get(alert.kind, alert.kind) if alert.kind else "全部类型"
-    return alerts
-
-
 @login_required
 def todo_list(request):
     user = request.user
@@ -72,7 +63,7 @@ def todo_list(request):
         "kind": kind,
         "page": page,
         "total": sum(count for _, _, count in summary),
-        "alerts": regional_alerts(user=user),
+        "alerts": regional_alerts(user=user, limit=ALERTS_SHOWN),
         "preview": PREVIEW,
     }
     return render(request, "monitoring/todos.html", context)

@@ -42,7 +42,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils.timezone import localtime
 
-from fpr import clock
+from fpr import clock, queueing
 from fpr.errors import ApplicationError
 from fpr.roles import PREFIX_LENGTH, Department, Role
 from fpr.sensitive import mask_text
@@ -167,39 +167,25 @@ def upload_create(
     return upload
 
 
-STALLED_AFTER = dt.timedelta(minutes=1)
-
-
 def comparison_requeue_stalled(upload: DepartmentUpload) -> bool:
-    """Queue again an upload still QUEUED a minute after it was made with no run in progress — its
-    message was most likely never sent (broker down) — at most once in five minutes. Asked by the upload
-    page; a duplicate does no harm (the run locks the upload and skips it once done)."""
-    from fpr.broker import broker_available
-
-    if upload.status != UploadStatus.QUEUED or clock.now() - upload.updated_at < STALLED_AFTER:
+    """Queue again an upload still QUEUED a minute after it was made with no run in progress (its message
+    was most likely never sent: broker down). Asked by the upload page (fpr.queueing)."""
+    if upload.status != UploadStatus.QUEUED:
         return False
-    try:
-        if cache.get(_progress_key(upload.pk)) or not cache.add(f"upload-requeued:{upload.pk}", True, timeout=300):
-            return False
-    except Exception:  # noqa: BLE001 — the cache is Redis too: down means no requeue now
-        return False
-    if not broker_available():
-        return False
-    comparison_enqueue(upload.pk)
-    return True
+    return queueing.requeue_stalled(
+        key=f"upload-requeued:{upload.pk}",
+        since=upload.updated_at,
+        busy=lambda: bool(cache.get(_progress_key(upload.pk))),
+        enqueue=lambda: comparison_enqueue(upload.pk),
+    )
 
 
-def comparison_enqueue(upload_id: int) -> None:
+def comparison_enqueue(upload_id: int) -> bool:
     """Queue the run. If the broker is down the upload stays QUEUED: the upload page queues it again
     once the broker is back, and the monthly job runs whatever is still queued."""
     from monitoring.tasks import run_comparison
 
-    try:
-        run_comparison.delay(upload_id)
-    except Exception:  # noqa: BLE001 — broker unavailable: the upload is safe, only delayed
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise
-        logger.warning("could not queue the comparison of upload %s; it stays queued", upload_id)
+    return queueing.enqueue(run_comparison, upload_id, what=f"the comparison of upload {upload_id}")
 
 
 def _check_period(period: str) -> None:
@@ -761,6 +747,19 @@ def upload_set_encoding(upload: DepartmentUpload, *, encoding: str) -> None:
     )
 
 
+def upload_retry(upload: DepartmentUpload, *, user) -> bool:
+    """重新比对 a failed upload (after its cause, say a stopped worker, was fixed): back to QUEUED with the
+    error cleared, and queued. False when it is not failed (anymore: someone retried it first)."""
+    if not may_upload(user, upload.department):
+        raise PermissionDenied("只有该部门的数据专员和系统管理员可以重新比对。")
+    retried = DepartmentUpload.objects.filter(pk=upload.pk, status=UploadStatus.FAILED).update(
+        status=UploadStatus.QUEUED, error=""
+    )
+    if retried:
+        comparison_enqueue(upload.pk)
+    return bool(retried)
+
+
 def upload_discard(upload: DepartmentUpload, *, user) -> None:
     """放弃: delete an upload still waiting for its preview to be confirmed (and its file)."""
     if not may_upload(user, upload.department):
@@ -1237,12 +1236,8 @@ def rejected_report_ready(upload: DepartmentUpload) -> bool:
         if upload.rows_kept > REPORT_INLINE_ROWS and not settings.CELERY_TASK_ALWAYS_EAGER:
             from monitoring.tasks import build_rejected_report
 
-            try:
-                build_rejected_report.delay(upload.pk)
-            except Exception:  # noqa: BLE001 — broker unavailable: the page says the report is not ready yet
-                if settings.CELERY_TASK_ALWAYS_EAGER:
-                    raise
-                logger.warning("could not queue the rejected-rows report of upload %s", upload.pk)
+            # Broker down: the page says the report is not ready yet.
+            queueing.enqueue(build_rejected_report, upload.pk, what=f"the rejected-rows report of upload {upload.pk}")
             return False
         upload.rejected_report = rejected_report_build(upload.pk).rejected_report
     return bool(upload.rejected_report)

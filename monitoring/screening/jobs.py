@@ -58,10 +58,6 @@ def comparison_pending(run: JobRun) -> Outcome:
 # --------------------------------------------------------------------------- 5. regional alert (规模性返贫风险)
 
 
-def _period_of(day: dt.date) -> str:
-    return f"{day:%Y-%m}"
-
-
 def _previous_periods(period: str, n: int) -> list[str]:
     year, month = int(period[:4]), int(period[5:7])
     index = year * 12 + month - 1

@@ -21,6 +21,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from fpr.errors import ApplicationError
+from fpr.forms import SERVICE_ERRORS, apply_service_errors, service_messages
 from fpr.keyset import keyset_page
 from fpr.roles import Department, Role
 from households.id_numbers import mask_id_number
@@ -77,9 +78,9 @@ def upload_create(request):
             )
         except PermissionDenied as exc:
             form.add_error("department", str(exc))
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            if "upload" in exc.extra:
+        except SERVICE_ERRORS as exc:
+            apply_service_errors(exc, form)
+            if isinstance(exc, ApplicationError) and "upload" in exc.extra:
                 form.existing = exc.extra["upload"]
         else:
             messages.success(request, f"已上传“{upload.original_name}”。请核对识别结果和列对应，然后点击“开始比对”。")
@@ -170,8 +171,8 @@ def upload_start(request, pk: int):
     if upload.status == UploadStatus.PREVIEW and upload.file_format == "csv" and encoding != upload.encoding:
         try:
             comparison.upload_set_encoding(upload, encoding=encoding)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        except SERVICE_ERRORS as exc:
+            messages.error(request, "；".join(service_messages(exc)))
         return redirect("monitoring:upload", pk=upload.pk)
     if request.POST.get("action") == "refresh":
         query = f"?header_row={header_row}&header_rows={header_rows}" if header_row else ""
@@ -190,11 +191,12 @@ def upload_start(request, pk: int):
         comparison.upload_start(
             upload, user=request.user, header_row=header_row, header_rows=header_rows, positions=chosen
         )
-    except ApplicationError as exc:
+    except SERVICE_ERRORS as exc:
+        refusal = "；".join(service_messages(exc))
         if upload.status != UploadStatus.PREVIEW:
-            messages.error(request, exc.message)
+            messages.error(request, refusal)
             return redirect("monitoring:upload", pk=upload.pk)
-        context = {"upload": upload, "source": source_for(upload.department), "start_error": exc.message}
+        context = {"upload": upload, "source": source_for(upload.department), "start_error": refusal}
         context.update(_preview_context(request, upload, header_row, header_rows, chosen))
         return render(request, "monitoring/upload_detail.html", {**context, **_result_context(upload)})
     upload.refresh_from_db(fields=["status"])
@@ -209,8 +211,8 @@ def upload_discard(request, pk: int):
     upload = _scoped_upload(request, pk)
     try:
         comparison.upload_discard(upload, user=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, "；".join(service_messages(exc)))
         return redirect("monitoring:upload", pk=upload.pk)
     messages.success(request, f"已放弃“{upload.original_name}”，未作比对。")
     return redirect("monitoring:uploads")
@@ -234,13 +236,7 @@ def upload_report(request, pk: int):
 def upload_retry(request, pk: int):
     """Queue a failed upload again (after the cause, say a stopped worker, was fixed)."""
     upload = _scoped_upload(request, pk)
-    if not comparison.may_upload(request.user, upload.department):
-        raise PermissionDenied("只有该部门的数据专员和系统管理员可以重新比对。")
-    if upload.status == UploadStatus.FAILED:
-        DepartmentUpload.objects.filter(pk=upload.pk, status=UploadStatus.FAILED).update(
-            status=UploadStatus.QUEUED, error=""
-        )
-        comparison.comparison_enqueue(upload.pk)
+    comparison.upload_retry(upload, user=request.user)
     return redirect("monitoring:upload", pk=upload.pk)
 
 

@@ -31,6 +31,7 @@ from monitoring.models import (
 )
 from monitoring.screening import warning_services as services
 from monitoring.screening.warning_selectors import (
+    application_prefill,
     household_phone,
     source_rows,
     warning_contacts,
@@ -137,8 +138,18 @@ class WarningContactCreateSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500, label="情况说明")
 
 
+class ApplicationPrefillSerializer(serializers.Serializer):
+    """What the warning page's 纳入 form starts from; a client may post it to include/ as it is or edited."""
+
+    case_type = serializers.ChoiceField(choices=CaseType.choices, label="监测对象类型")
+    risk_categories = serializers.ListField(child=serializers.CharField(), label="风险类型代码")
+    colour = serializers.CharField(label="风险等级（颜色，取预警等级）")
+    description = serializers.CharField(label="困难情况描述")
+
+
 class WarningDetailSerializer(WarningSerializer):
     source = serializers.SerializerMethodField(label="部门数据原始行（按文件列顺序）")
+    application_prefill = serializers.SerializerMethodField(label="纳入时的申请预填内容（与页面一致）")
     household_phone = serializers.SerializerMethodField(
         label="农户联系电话（村级干部可见完整号码，其他角色隐藏中间四位）"
     )
@@ -147,7 +158,15 @@ class WarningDetailSerializer(WarningSerializer):
     upload = serializers.PrimaryKeyRelatedField(read_only=True, label="来源批次")
 
     class Meta(WarningSerializer.Meta):
-        fields = (*WarningSerializer.Meta.fields, "upload", "row_number", "source", "household_phone", "contacts")
+        fields = (
+            *WarningSerializer.Meta.fields,
+            "upload",
+            "row_number",
+            "source",
+            "household_phone",
+            "contacts",
+            "application_prefill",
+        )
         read_only_fields = fields
 
     def get_household_phone(self, warning: RiskWarning) -> str:
@@ -156,6 +175,10 @@ class WarningDetailSerializer(WarningSerializer):
     @extend_schema_field(WarningContactSerializer(many=True))
     def get_contacts(self, warning: RiskWarning) -> list[dict]:
         return WarningContactSerializer(warning_contacts(warning=warning), many=True).data
+
+    @extend_schema_field(ApplicationPrefillSerializer)
+    def get_application_prefill(self, warning: RiskWarning) -> dict:
+        return ApplicationPrefillSerializer(application_prefill(warning)).data
 
     @extend_schema_field(SourceCellSerializer(many=True))
     def get_source(self, warning: RiskWarning) -> list[dict]:

@@ -10,12 +10,21 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from fpr import clock
+from fpr import clock, history
+from fpr.history import HistoryEntry
 from fpr.sensitive import Kind, mask, mask_text, shown_in_full
 from households.id_numbers import mask_id_number
+from households.models import PovertyStatus
 from households.selectors import household_search, search_area
-from monitoring.models import ContactOutcome, RiskWarning, WarningContact, WarningStatus
-from monitoring.screening.departments import ID
+from monitoring.models import (
+    CaseType,
+    ContactOutcome,
+    RegionalAlert,
+    RiskWarning,
+    WarningContact,
+    WarningStatus,
+)
+from monitoring.screening.departments import ID, KIND_LABELS
 
 # Anything shaped like a resident ID number in a department's row is masked, whatever its column.
 _ID_SHAPE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
@@ -135,6 +144,23 @@ def source_summary(warning: RiskWarning) -> str:
     return "、".join(facts)
 
 
+def application_prefill(warning: RiskWarning) -> dict:
+    """The application (纳入) prefilled from the warning — its risk, its grade as the colour, its facts —
+    as the warning page's form and the API's warning detail (`application_prefill`) offer it."""
+    lifted = warning.household.poverty_status == PovertyStatus.LIFTED
+    summary = source_summary(warning)
+    description = (
+        f"部门筛查预警：{warning.get_department_display()} {warning.period} {warning.kind_label}"
+        f"（{warning.member.name}{'：' + summary if summary else ''}）。"
+    )
+    return {
+        "case_type": CaseType.UNSTABLE_LIFTED if lifted else CaseType.MARGINAL,
+        "risk_categories": [warning.risk_category_id] if warning.risk_category_id else [],
+        "colour": warning.grade,
+        "description": description,
+    }
+
+
 # --------------------------------------------------------------------------- contacting the household
 
 
@@ -150,33 +176,31 @@ def warning_contacts(*, warning: RiskWarning) -> list[WarningContact]:
     return list(warning.contacts.select_related("contacted_by").order_by("-contacted_at", "-id"))
 
 
-@dataclass
-class WarningChange:
-    when: dt.datetime
-    who: str
-    action: str
-    subject: str
-    changes: list[tuple[str, str, str]]
-
-
-def warning_history(*, warning: RiskWarning) -> list[WarningChange]:
+def warning_history(*, warning: RiskWarning) -> list[HistoryEntry]:
     """Who raised the warning, who contacted the household and who verified it, newest first
     (django-simple-history records of the warning and of its contact attempts, diffed in memory: a
     warning has a handful)."""
     records = list(warning.history.select_related("history_user").order_by("history_date", "history_id"))
+
+    def show(field, value) -> str:
+        if field.name == "case" and value not in (None, ""):
+            return f"{warning.household.number} 的监测案件（#{value}）"
+        return history.display(field, value)
+
     entries, previous = [], None
     for record in records:
-        who = str(record.history_user) if record.history_user else "系统"
+        who = history.who(record)
         if record.history_type == "+":
             subject = record.history_change_reason or "推送预警线索"
-            entries.append(WarningChange(record.history_date, who, "新增", subject, []))
+            entries.append(HistoryEntry(record.history_date, who, "新增", subject, []))
         else:
-            changes = [_change(warning, name, previous, record) for name in _HISTORY_FIELDS]
-            changes = [change for change in changes if change is not None]
+            changes = history.field_changes(
+                RiskWarning, previous, record, _HISTORY_FIELDS, missing=lambda field: field.get_default(), show=show
+            )
             if changes or record.history_type == "-":
                 action = "删除" if record.history_type == "-" else "修改"
                 subject = record.history_change_reason or "核实预警线索"
-                entries.append(WarningChange(record.history_date, who, action, subject, changes))
+                entries.append(HistoryEntry(record.history_date, who, action, subject, changes))
         previous = record
     entries += _contact_changes(warning)
     entries.sort(key=lambda entry: entry.when)
@@ -186,52 +210,27 @@ def warning_history(*, warning: RiskWarning) -> list[WarningChange]:
 _CONTACT_FIELDS = ("outcome", "contacted_at", "note")
 
 
-def _contact_changes(warning: RiskWarning) -> list[WarningChange]:
+def _contact_changes(warning: RiskWarning) -> list[HistoryEntry]:
     records = WarningContact.history.filter(warning_id=warning.pk).select_related("history_user")
     entries, previous = [], {}
     for record in records.order_by("history_date", "history_id"):
-        who = str(record.history_user) if record.history_user else "系统"
         action = {"+": "新增", "-": "删除"}.get(record.history_type, "修改")
         subject = record.history_change_reason or "联系农户"
-        before = previous.get(record.id)
-        changes = []
-        for name in _CONTACT_FIELDS:
-            field = WarningContact._meta.get_field(name)
-            old, new = (getattr(before, name) if before else None), getattr(record, name)
-            if old != new:
-                changes.append((str(field.verbose_name), _contact_value(name, old), _contact_value(name, new)))
-        entries.append(WarningChange(record.history_date, who, action, subject, changes))
+        changes = history.field_changes(
+            WarningContact, previous.get(record.id), record, _CONTACT_FIELDS, show=_contact_value
+        )
+        entries.append(HistoryEntry(record.history_date, history.who(record), action, subject, changes))
         previous[record.id] = record
     return entries
 
 
-def _contact_value(name: str, value) -> str:
+def _contact_value(field, value) -> str:
     if value in (None, ""):
-        return "（空）"
-    if name == "outcome":
+        return history.EMPTY
+    if field.name == "outcome":
         return str(ContactOutcome(value).label)
     if isinstance(value, dt.datetime):
         return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
-    return str(value)
-
-
-def _change(warning: RiskWarning, name: str, previous, record) -> tuple[str, str, str] | None:
-    field = RiskWarning._meta.get_field(name)
-    attname = field.attname
-    old = getattr(previous, attname) if previous is not None else field.get_default()
-    new = getattr(record, attname)
-    if old == new:
-        return None
-    return (str(field.verbose_name), _display(warning, field, old), _display(warning, field, new))
-
-
-def _display(warning: RiskWarning, field, value) -> str:
-    if value in (None, ""):
-        return "（空）"
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if field.name == "case":
-        return f"{warning.household.number} 的监测案件（#{value}）"
     return str(value)
 
 
@@ -266,3 +265,18 @@ def household_warnings(*, user, household_id: int, limit: int = 10) -> Household
     hits = [f"{kind}（{labels.get(department, department)} {period}）" for kind, department, period in assets]
     total = len(latest) if len(latest) <= limit else scoped.count()
     return HouseholdWarnings(warnings=latest[:limit], total=total, asset_hits=hits)
+
+
+# --------------------------------------------------------------------------- regional alerts
+
+
+def regional_alerts(*, user, division=None, limit: int = 20) -> list[RegionalAlert]:
+    """规模性返贫风险预警 of the user's subtree (of `division` within it, when given), newest period first,
+    each with `kind_label` (全部类型 for an alert over every kind)."""
+    alerts = RegionalAlert.objects.for_user(user)
+    if division is not None:
+        alerts = alerts.filter(division__code__startswith=division.prefix)
+    shown = list(alerts.select_related("division").order_by("-period", "-count")[:limit])
+    for alert in shown:
+        alert.kind_label = KIND_LABELS.get(alert.kind, alert.kind) if alert.kind else "全部类型"
+    return shown

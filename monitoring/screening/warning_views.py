@@ -9,7 +9,7 @@ verified first redirects with "该预警线索已被他人处理".
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,15 +17,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fpr import clock
-from fpr.errors import ApplicationError, ConflictError
+from fpr.errors import ConflictError
+from fpr.forms import SERVICE_ERRORS, apply_service_errors
 from fpr.keyset import keyset_page
 from fpr.roles import CASE_READERS, Role
 from fpr.search import search_query, search_view
 from fpr.sensitive import Kind, shown_in_full
-from households.forms import apply_service_errors
-from households.models import PovertyStatus
 from monitoring.cases.selectors import household_open_case
-from monitoring.models import CaseType, RiskWarning, WarningStatus
+from monitoring.models import RiskWarning, WarningStatus
 from monitoring.screening import warning_services as services
 from monitoring.screening.warning_forms import (
     WarningAttachForm,
@@ -35,9 +34,9 @@ from monitoring.screening.warning_forms import (
     WarningIncludeForm,
 )
 from monitoring.screening.warning_selectors import (
+    application_prefill,
     household_phone,
     source_rows,
-    source_summary,
     warning_contacts,
     warning_deadline,
     warning_get,
@@ -111,22 +110,6 @@ def _may_act(user, warning: RiskWarning) -> bool:
     return warning.status == WarningStatus.OPEN
 
 
-def _include_initial(warning: RiskWarning) -> dict:
-    """The application prefilled from the warning: its risk, its grade as the colour, its facts."""
-    lifted = warning.household.poverty_status == PovertyStatus.LIFTED
-    summary = source_summary(warning)
-    description = (
-        f"部门筛查预警：{warning.get_department_display()} {warning.period} {warning.kind_label}"
-        f"（{warning.member.name}{'：' + summary if summary else ''}）。"
-    )
-    return {
-        "case_type": CaseType.UNSTABLE_LIFTED if lifted else CaseType.MARGINAL,
-        "risk_categories": [warning.risk_category_id] if warning.risk_category_id else [],
-        "colour": warning.grade,
-        "description": description,
-    }
-
-
 def _detail_page(request, warning: RiskWarning, *, bound: dict | None = None):
     """Render the warning page; `bound` holds the form just posted (with its errors), by action."""
     bound = bound or {}
@@ -144,7 +127,7 @@ def _detail_page(request, warning: RiskWarning, *, bound: dict | None = None):
         # 纳入 opens an application: a village step (the household must have no case yet).
         "may_include": may_act and open_case is None and user.has_role(Role.VILLAGE_CADRE),
         "may_attach": may_act and open_case is not None,
-        "include_form": bound.get("include") or WarningIncludeForm(initial=_include_initial(warning)),
+        "include_form": bound.get("include") or WarningIncludeForm(initial=application_prefill(warning)),
         "exclude_form": bound.get("exclude") or WarningExcludeForm(),
         "attach_form": bound.get("attach") or WarningAttachForm(),
         "contact_form": bound.get("contact") or WarningContactForm(),
@@ -170,9 +153,7 @@ def _act(request, pk: int, *, key: str, form_class, act, done):
         except ConflictError as exc:  # someone verified it while this page was open
             messages.error(request, exc.message)
             return redirect("monitoring:warning", pk=warning.pk)
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        except ValidationError as exc:
+        except SERVICE_ERRORS as exc:
             apply_service_errors(exc, form)
         else:
             return done(handled)

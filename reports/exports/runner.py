@@ -11,11 +11,10 @@ import tempfile
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files import File
 from django.db import transaction
 
-from fpr import clock
+from fpr import clock, queueing
 from reports.models import Export, ExportStatus
 
 logger = logging.getLogger(__name__)
@@ -58,38 +57,22 @@ def export_start(*, user, kind: str, division, filters: dict, background: bool, 
     return export_run(export.pk)
 
 
-STALLED_AFTER = dt.timedelta(minutes=1)
-
-
-def export_enqueue(export_id: int) -> None:
+def export_enqueue(export_id: int) -> bool:
     """Queue a background export. With the broker down the export stays QUEUED (its status page says
     so and queues it again once the broker is back) instead of failing the request."""
     from reports.tasks import run_export
 
-    try:
-        run_export.delay(export_id)
-    except Exception:  # noqa: BLE001 — broker unavailable: the export is only delayed
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise
-        logger.warning("could not queue export %s; it stays queued", export_id)
+    return queueing.enqueue(run_export, export_id, what=f"export {export_id}")
 
 
 def export_requeue_stalled(export: Export) -> bool:
-    """Queue again an export still QUEUED a minute after it was asked for, at most once in five minutes
-    (a duplicate does no harm: a finished export is not written again)."""
-    from fpr.broker import broker_available
-
-    if export.status != ExportStatus.QUEUED or clock.now() - export.created_at < STALLED_AFTER:
+    """Queue again an export still QUEUED a minute after it was asked for (fpr.queueing); a finished
+    export is not written again."""
+    if export.status != ExportStatus.QUEUED:
         return False
-    try:
-        if not cache.add(f"export-requeued:{export.pk}", True, timeout=300):
-            return False
-    except Exception:  # noqa: BLE001 — the cache is Redis too
-        return False
-    if not broker_available():
-        return False
-    export_enqueue(export.pk)
-    return True
+    return queueing.requeue_stalled(
+        key=f"export-requeued:{export.pk}", since=export.created_at, enqueue=lambda: export_enqueue(export.pk)
+    )
 
 
 def export_run(export_id: int) -> Export:

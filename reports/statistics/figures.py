@@ -58,6 +58,7 @@ from monitoring.models import (
     TodoItem,
     WarningStatus,
 )
+from monitoring.screening import warning_selectors
 from workflow.models import TransitionEvent
 from workflow.selectors import STATUS_GROUPS
 
@@ -446,12 +447,7 @@ def overdue_items(*, user, division: Division) -> Overdue:
 def regional_alerts(*, user, division: Division, limit: int = 10) -> list[RegionalAlert]:
     """规模性返贫风险预警 of the subtree, newest period first."""
     ensure_division_readable(user, division)
-    return list(
-        RegionalAlert.objects.for_user(user)
-        .filter(division__code__startswith=division.prefix)
-        .select_related("division")
-        .order_by("-period", "-count")[:limit]
-    )
+    return warning_selectors.regional_alerts(user=user, division=division, limit=limit)
 
 
 STAGE_LABELS = {stage: Stage(stage).label for stage in TIMED_STAGES}

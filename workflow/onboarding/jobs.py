@@ -23,6 +23,7 @@ from django.db import transaction
 
 from fpr import clock
 from fpr.errors import ApplicationError
+from fpr.queueing import enqueue
 from households.accounts import is_account_administrator
 from workflow.models import ImportJob, ImportKind, ImportStatus
 from workflow.onboarding.divisions import FileProblem, divisions_load
@@ -155,15 +156,8 @@ def import_passwords_take(*, user, job: ImportJob) -> bytes:
 
 
 def _enqueue(step: str, job_id: int) -> None:
-    """After the commit, so the worker finds the row; in the demo (eager) it runs right here."""
+    """After the commit, so the worker finds the row; in the demo (eager) it runs right here. With the
+    broker down the job keeps its status (检查中 / 导入中) and the page says background work is delayed."""
     from workflow.tasks import run_import_step
 
-    def send():
-        try:
-            run_import_step.delay(step, job_id)
-        except Exception:  # noqa: BLE001 — broker down: the job stays as it is; the page says it waits
-            if settings.CELERY_TASK_ALWAYS_EAGER:
-                raise
-            logger.warning("could not queue step %s of import %s", step, job_id)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: enqueue(run_import_step, step, job_id, what=f"step {step} of import {job_id}"))
