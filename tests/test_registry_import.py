@@ -12,9 +12,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from conftest import household_data, member_data, new_id_number
-from fpr.roles import Level
-from households.models import Division, Health, Household, LabourCapacity, Member, PovertyStatus, Relationship
+from conftest import household_data, make_user, member_data, new_id_number
+from fpr.roles import Level, Role
+from households.models import (
+    Division,
+    Health,
+    Household,
+    LabourCapacity,
+    Member,
+    PovertyStatus,
+    Relationship,
+    Schooling,
+    SensitiveAccess,
+)
 from households.services import household_create
 from workflow.models import ImportJob, ImportStatus
 from workflow.onboarding.registry import registry_import
@@ -272,3 +282,53 @@ def test_through_the_import_page(client, administrator, ids, tmp_path, settings,
     household = Household.objects.get(number="H100")
     assert household.members.count() == 2
     assert household.history.get().history_change_reason == "导入：农户台账.csv"
+
+
+def test_the_ledgers_wordings_and_a_person_of_another_county(tmp_path, administrator, qianxi):
+
+    outsider = make_user("qianxi_admin", Division.objects.get(code="520522000000"), Role.ADMINISTRATOR)
+    theirs = household_create(
+        user=outsider,
+        village=Division.objects.get(code="520522100001"),
+        data=household_data(),
+        members=[member_data("黔西人")],
+    )
+    their_number = theirs.members.get().id_number
+    head, son, daughter = new_id_number(), new_id_number(), new_id_number(male=False)
+    header = "户编号,姓名,证件号码,与户主关系,乡镇,村,健康状况,疾病名称,残疾类别,残疾等级,劳动能力,在校生情况"
+    header += ",家庭住址,户属性,脱贫年份"
+    rows = [
+        f"J1,甲,{head.lower()},户主本人,羊场镇,光明村,患有大病,尿毒症,,,弱劳动力或半劳动力,否,光明村八组,已脱贫户,2019年",
+        f"J1,乙,{son},长子,羊场镇,光明村,残疾,,肢体,二级,丧失劳动力,初中,,,",
+        f"J1,丙,{daughter},之女,羊场镇,光明村,健康,,,,普通劳动力,学龄前儿童,,,",
+    ]
+    path = tmp_path / "台账.csv"
+    path.write_text("\n".join([header, *rows]), encoding="utf-8-sig")
+    report = registry_import(actor=administrator, path=str(path))
+    assert report.written, problems(report)
+    household = Household.objects.get(number="J1")
+    assert (household.poverty_status, household.poverty_exit_year) == (PovertyStatus.LIFTED, 2019)
+    first = Member.objects.get(id_number=head)
+    assert (first.health, first.illness, first.labour_capacity, first.schooling) == (
+        Health.SERIOUS,
+        "尿毒症",
+        LabourCapacity.WEAK,
+        Schooling.NONE,
+    )
+    second = Member.objects.get(id_number=son)
+    assert (second.relationship, second.health, second.disability_category, second.disability_grade) == (
+        Relationship.SON,
+        Health.DISABLED,
+        4,
+        2,
+    )
+    assert second.schooling == Schooling.COMPULSORY and second.labour_capacity == LabourCapacity.LOST
+    third = Member.objects.get(id_number=daughter)
+    assert (third.relationship, third.schooling) == (Relationship.DAUGHTER, Schooling.PRESCHOOL)
+
+    # A person registered in another county: refused without naming the household, and recorded for it.
+    path.write_text("\n".join([header, f"J2,丁,{their_number},户主,羊场镇,光明村,,,,,,,光明村九组,一般户,"]))
+    report = registry_import(actor=administrator, path=str(path), dry_run=True)
+    assert problems(report) == [(2, "证件号码", "该身份证号已在其他辖区登记，请联系县级管理员核实")]
+    record = SensitiveAccess.objects.get(user=administrator)
+    assert record.household == theirs and record.via == "重复身份证号"

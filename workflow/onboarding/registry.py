@@ -67,8 +67,9 @@ from households.models import (
     PovertyStatus,
     Relationship,
     Schooling,
+    SensitiveAccess,
 )
-from households.services import OUTSIDE_DUPLICATE, member_rule_errors
+from households.services import DUPLICATE_VIA, OUTSIDE_DUPLICATE, member_rule_errors
 from monitoring.screening import comparison, tables
 from monitoring.screening.comparison import FileProblem, id_cell_problem
 from monitoring.screening.departments import ID, Column, GradeRule, Source
@@ -660,10 +661,12 @@ class _Writes:
     members_new: list[Member] = field(default_factory=list)
     members_changed: list[Member] = field(default_factory=list)
     member_fields: set[str] = field(default_factory=set)
+    # Households outside the importer's subtree holding a number of the file: recorded as the services
+    # record a refused registration of someone else's number (no silent oracle for finding people).
+    outside_holders: dict[int, Household] = field(default_factory=dict)
 
 
-def _plan(groups: dict[str, _Group], report: RegistryImportReport, actor, col: dict, *, lock: bool) -> _Writes:
-    writes = _Writes()
+def _plan(groups: dict[str, _Group], report: RegistryImportReport, actor, col: dict, writes: _Writes, *, lock: bool):
     prefix = actor.jurisdiction_prefix
     existing_households = Household.objects.filter(number__in=list(groups)).select_related("village")
     if lock:
@@ -729,6 +732,7 @@ def _plan(groups: dict[str, _Group], report: RegistryImportReport, actor, col: d
                     )
                 else:
                     reason = OUTSIDE_DUPLICATE.rstrip("。")
+                    writes.outside_holders.setdefault(holder.pk, holder)
                 report.problems.append(Problem(plan.row, col["id_number"], reason))
                 continue
             if member is None:
@@ -766,7 +770,6 @@ def _plan(groups: dict[str, _Group], report: RegistryImportReport, actor, col: d
                 names = "、".join(h.name if isinstance(h, Member) else h.member.get("name", "") for h in heads)
                 reason = f"户编号 {group.number} 有{len(heads)}位户主（{names}）：每户必须有且只有一位户主"
             report.problems.append(Problem(first, col["relationship"], reason))
-    return writes
 
 
 class _Rollback(Exception):
@@ -792,9 +795,10 @@ def registry_import(*, actor, path: str, file_name: str = "", dry_run: bool = Fa
     plans = _read(table, report, _Divisions(actor.jurisdiction_prefix), col)
     groups = _group(plans, report, col)
     reason = f"导入：{file_name}"[:REASON_MAX]
+    writes = _Writes()
     try:
         with transaction.atomic():
-            writes = _plan(groups, report, actor, col, lock=not dry_run)
+            _plan(groups, report, actor, col, writes, lock=not dry_run)
             report.problems.sort(key=lambda p: p.row)
             if dry_run or report.refused or not report.changed:
                 return report
@@ -824,4 +828,19 @@ def registry_import(*, actor, path: str, file_name: str = "", dry_run: bool = Fa
         raise ApplicationError(
             "导入时另一次操作同时登记了相同的户编号或身份证号，本次未写入任何数据，请重新导入。"
         ) from None
+    finally:
+        _log_outside(writes, actor)
     return report
+
+
+def _log_outside(writes: _Writes, actor) -> None:
+    """After the import's transaction (also when it was refused, or a dry run), as
+    households.services._logs_outside_duplicates records a refused registration of another county's
+    person: for that household's county to see."""
+    if not writes.outside_holders:
+        return
+    now = clock.now()
+    SensitiveAccess.objects.bulk_create(
+        SensitiveAccess(user=actor, household=h, at=now, via=DUPLICATE_VIA, reason="导入他人辖区已登记的身份证号")
+        for h in writes.outside_holders.values()
+    )
