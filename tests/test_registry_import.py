@@ -166,6 +166,8 @@ def test_a_later_file_updates_what_changed_and_records_history(tmp_path, adminis
     later = "大方县农户台账（2027年1月）.xlsx"
     rows = ledger_rows(ids, phone1="13800009999", health_son="长期慢性病")
     del rows[1]  # 李秀英 is not in the later file: she stays (the import never deletes)
+    rows[2][7:9] = [None, None]  # 王五's household: no village on this file's rows (fpr has it)
+    rows[3][7:9] = [None, None]
     report = registry_import(actor=administrator, path=write_xlsx(tmp_path / later, rows))
     assert report.written and not report.refused, problems(report)
     assert report.households_updated == [(H1, ["联系电话"])]

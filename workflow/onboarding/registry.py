@@ -634,8 +634,6 @@ def _group(plans: list[RowPlan], report: RegistryImportReport, col: dict) -> dic
                 elif group.household[key] != value:
                     reason = f"同一户的{LABELS[key]}与第{firsts[key].row}行不一致"
                     report.problems.append(Problem(plan.row, col[key], reason))
-        if group.village is None and not any(p.village_text for p in group.rows):
-            report.problems.append(Problem(group.rows[0].row, col["village"], f"户编号 {group.number} 没有填写所属村"))
     return groups
 
 
@@ -705,7 +703,11 @@ def _plan(groups: dict[str, _Group], report: RegistryImportReport, actor, col: d
                 report.households_updated.append((group.number, [LABELS[k] for k in changed]))
             else:
                 report.households_unchanged += 1
-        elif group.village is not None:
+        elif group.village is None:
+            if not any(p.village_text for p in group.rows):  # else refused from its cell
+                reason = f"新登记的农户（户编号 {group.number}）须填写所属村"
+                report.problems.append(Problem(first, col["village"], reason))
+        else:
             missing = [k for k in ("address", "poverty_status") if k not in group.household]
             for key in missing:
                 report.problems.append(
