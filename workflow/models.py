@@ -109,6 +109,7 @@ class BulkJobFailure(models.Model):
 class ImportKind(models.TextChoices):
     DIVISIONS = "divisions", "区划代码"
     USERS = "users", "干部账号"
+    REGISTRY = "registry", "农户和家庭成员"
 
 
 class ImportStatus(models.TextChoices):

@@ -10,5 +10,6 @@ monitoring.screening.tables' header recognition); a dry run reports every proble
 
 - divisions: the 统计用区划代码 list (workflow.onboarding.divisions).
 - users: the county's cadre list, accounts made through households.accounts (workflow.onboarding.users).
+- registry: the household ledger, one row per member grouped by 户编号 (workflow.onboarding.registry).
 - jobs, views, urls: every import as a background job in two steps, check then import (数据导入, /imports/).
 """

@@ -27,6 +27,7 @@ from fpr.queueing import enqueue
 from households.accounts import is_account_administrator
 from workflow.models import ImportJob, ImportKind, ImportStatus
 from workflow.onboarding.divisions import FileProblem, divisions_load
+from workflow.onboarding.registry import registry_import
 from workflow.onboarding.users import password_sheet, users_import
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ def _keep_passwords(job: ImportJob, report) -> None:
 KINDS = {
     ImportKind.DIVISIONS: Kind("区划代码（统计用区划代码表）", divisions_load),
     ImportKind.USERS: Kind("干部账号（姓名、手机号、所属村或乡镇、角色）", users_import, keep=_keep_passwords),
+    ImportKind.REGISTRY: Kind(
+        "农户和家庭成员（每个成员一行：户编号、姓名、身份证号、与户主关系、所属村）", registry_import
+    ),
 }
 MAX_MB = settings.FPR_MAX_DEPARTMENT_UPLOAD_MB
 
