@@ -5,7 +5,7 @@ then **imported** when the administrator confirms a file that passed. Each step 
 show them, and the import log is the list of jobs (who, what file, when, what it changed).
 
 A kind is one entry of KINDS: its loader `load(actor, path, file_name, dry_run)` returns a report with
-`refused`, `lines()` and `counts()`. The file is kept as uploaded (`ImportJob.file`), so the import
+`refused` and `lines()`. The file is kept as uploaded (`ImportJob.file`), so the import
 reads exactly the bytes that were checked.
 """
 
