@@ -53,6 +53,7 @@ from households.models import Division
 from monitoring.screening import comparison, tables
 from monitoring.screening.comparison import FileProblem
 from monitoring.screening.departments import Column, GradeRule, Source
+from workflow.onboarding.report import file_line, state_line
 
 __all__ = ["DivisionImportReport", "FileProblem", "division_code_problem", "divisions_load", "level_of_code"]
 
@@ -218,28 +219,17 @@ class DivisionImportReport:
 
     def lines(self, *, all_new: bool = False, new_shown: int = 20) -> list[str]:
         """The report in Chinese, as the command prints it."""
-        if self.refused:
-            state = f"已拒绝：{len(self.rejected)}行未通过检查，未写入任何数据"
-        elif self.dry_run:
-            state = "试运行，未写入任何数据"
-        elif self.written:
-            state = "已导入"
-        else:
-            state = "与系统一致，无需变更"
-        out = [f"区划代码导入：{self.file_name}（{state}）"]
-        where = self.file_format.upper()
-        if self.encoding:
-            where += f"，{self.encoding.upper().replace('-SIG', '')} 编码"
-        if self.header_row:
-            used = "、".join(f"“{name}”" for name in self.columns.values())
-            where += f"；列名在第{self.header_row}行（使用 {used}）"
-        else:
-            where += "；没有列名行（按12位代码识别代码列和名称列）"
-        if self.title_rows:
-            where += f"；标题行{self.title_rows}行"
-        if self.columns_ignored:
-            where += f"；未使用的列：{'、'.join(self.columns_ignored)}"
-        out.append(f"文件：{where}")
+        out = [
+            state_line(
+                "区划代码导入",
+                self.file_name,
+                refused_rows=(len(self.rejected) or 1) if self.refused else 0,
+                dry_run=self.dry_run,
+                written=self.written,
+                same="与系统一致，无需变更",
+            ),
+            file_line(self, header="" if self.header_row else "没有列名行（按12位代码识别代码列和名称列）"),
+        ]
         out.append(
             f"读取数据行 {self.rows_read} 行；跳过空行及合计、说明行 {self.skipped} 行；"
             f"重复行 {len(self.repeated)} 行（与前面的行完全相同，已忽略）"

@@ -74,6 +74,7 @@ from monitoring.screening import comparison, tables
 from monitoring.screening.comparison import FileProblem, id_cell_problem
 from monitoring.screening.departments import ID, Column, GradeRule, Source
 from workflow.onboarding.divisions import _split_tabs
+from workflow.onboarding.report import file_line, state_line
 from workflow.onboarding.users import _Divisions, clean_name, normal_phone
 
 __all__ = ["FileProblem", "RegistryImportReport", "registry_import"]
@@ -322,26 +323,17 @@ class RegistryImportReport:
 
     def lines(self, *, shown: int = 30) -> list[str]:
         """The report in Chinese, as the command and the import page show it (ID numbers never in full)."""
-        if self.refused:
-            state = f"已拒绝：{len(self.rejected_rows)}行未通过检查，未写入任何数据"
-        elif self.dry_run:
-            state = "试运行，未写入任何数据"
-        elif self.written:
-            state = "已导入"
-        else:
-            state = "与系统一致，未作修改"
-        out = [f"农户和家庭成员导入：{self.file_name}（{state}）"]
-        where = self.file_format.upper()
-        if self.encoding:
-            where += f"，{self.encoding.upper().replace('-SIG', '')} 编码"
-        rows = f"第{self.header_row}行" if self.header_rows == 1 else f"第{self.header_row - 1}-{self.header_row}行"
-        used = "、".join(f"“{name}”" for name in self.columns.values())
-        where += f"；列名在{rows}（使用 {used}）"
-        if self.title_rows:
-            where += f"；标题行{self.title_rows}行"
-        if self.columns_ignored:
-            where += f"；未使用的列：{'、'.join(self.columns_ignored)}"
-        out.append(f"文件：{where}")
+        out = [
+            state_line(
+                "农户和家庭成员导入",
+                self.file_name,
+                refused_rows=(len(self.rejected_rows) or 1) if self.refused else 0,
+                dry_run=self.dry_run,
+                written=self.written,
+                same="与系统一致，未作修改",
+            ),
+            file_line(self),
+        ]
         out.append(f"读取数据行 {self.rows_read} 行；跳过空行及合计、说明行 {self.skipped} 行")
         will = "将" if self.dry_run or self.refused else ""
         if self.refused:
