@@ -15,7 +15,7 @@ from django.conf import settings
 
 from assistance.models import AssistancePlan, Effect, Measure, MeasureStatus, Visit
 from fpr import clock
-from fpr.periods import accounting_year
+from fpr.periods import accounting_year, months_between
 from households.models import HAS_LABOUR, Health, Household, IncomeKind, Member
 from households.selectors import IncomeSummary, income_summaries, income_summary
 from monitoring.models import NOTICE_DAYS, MonitoringCase
@@ -83,11 +83,6 @@ class EliminationCheck:
         return [f"【{r.name}】{finding}" for r in self.failures for finding in r.findings]
 
 
-def _months_between(start: dt.date, end: dt.date) -> int:
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months - (1 if end.day < start.day else 0)
-
-
 # --------------------------------------------------------------------------- the rules
 
 
@@ -132,7 +127,7 @@ def effect_evident(f: Facts) -> list[str]:
         if m.status in (MeasureStatus.PLANNED, MeasureStatus.STOPPED):
             continue
         name = f"措施“{m.category.name}：{m.description[:16]}”"
-        ran = _months_between(m.starts_on, f.today)
+        ran = months_between(m.starts_on, f.today)
         if ran < months:
             findings.append(
                 f"{name}于{m.starts_on:%Y-%m-%d}开始，实施{max(ran, 0)}个月，不足{months}个月，效果尚未显现。"

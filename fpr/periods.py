@@ -92,6 +92,12 @@ class Period:
         return months[::-1]
 
 
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from `start` to `end` (a month counts once its day is reached: 07-31 → 10-30 is 2)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - (1 if end.day < start.day else 0)
+
+
 def months_before(day: dt.date, months: int) -> dt.date:
     """The same day `months` months earlier (the month's last day when it has no such day)."""
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from fpr import clock
-from fpr.periods import months_before
+from fpr.periods import Period, months_before
 from households.models import Division
 from monitoring.jobs.runner import Job, Outcome, register
 from monitoring.models import DepartmentUpload, JobRun, RegionalAlert, RiskWarning, UploadStatus
@@ -59,9 +59,8 @@ def comparison_pending(run: JobRun) -> Outcome:
 
 
 def _previous_periods(period: str, n: int) -> list[str]:
-    year, month = int(period[:4]), int(period[5:7])
-    index = year * 12 + month - 1
-    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(1, n + 1)]
+    """The codes of the `n` months before `period` ("2026-11"), the nearest first."""
+    return [p.code for p in Period.parse(period).previous_months(n + 1)[-2::-1]]
 
 
 def regional_alert(run: JobRun) -> Outcome:

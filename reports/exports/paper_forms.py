@@ -17,7 +17,7 @@ from django.db.models import Q
 from assistance.models import AssistancePlan, Measure
 from assistance.rules import APPROVAL, PROPOSAL, Facts, evaluate, load_facts, load_facts_many
 from fpr import clock
-from fpr.periods import accounting_year
+from fpr.periods import accounting_year, months_between
 from fpr.sensitive import Kind, mask, shown_in_full
 from households.id_numbers import mask_id_number
 from households.models import GUARANTEE_ITEMS, HOUSING_LABEL, WATER_LABEL, HousingSafety, Relationship
@@ -664,8 +664,7 @@ def proposed_action(case: MonitoringCase, facts: Facts, today: dt.date) -> tuple
     if check.whole_household_without_labour:
         return "落实社会保障后持续跟踪监测", failing
     identified = case.identified_on
-    months = (today.year - identified.year) * 12 + today.month - identified.month
-    if months >= settings.FPR_INTENSIFY_AFTER_MONTHS:
+    if months_between(identified, today) >= settings.FPR_INTENSIFY_AFTER_MONTHS:  # the review job's rule
         return f"帮扶满{settings.FPR_INTENSIFY_AFTER_MONTHS}个月未消除，加大帮扶力度", failing
     return "继续落实帮扶措施", failing
 
