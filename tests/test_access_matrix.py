@@ -536,7 +536,7 @@ def test_admin_is_for_operators_only_and_never_fails(world, persona):
 def test_the_administrator_sees_only_their_subtree_on_the_user_pages(world, divisions, administrator):
     """A township administrator of 羊场镇 (villages A and B) manages the accounts there, not 新华村's, and
     the admin is closed to them."""
-    from conftest import make_user
+    from tests.builders import make_user
 
     users, objects = world
     other_cadre = make_user("c_cadre", divisions["520521101001"], "village_cadre")

@@ -9,7 +9,6 @@ import time_machine
 from django.urls import reverse
 
 from assistance.rules import PROPOSAL, load_facts
-from conftest import make_user, member_data
 from fpr.periods import accounting_year
 from fpr.roles import Role
 from households.models import IncomeKind, PovertyStatus
@@ -21,6 +20,7 @@ from monitoring.jobs import runner as jobs
 from monitoring.models import JobStatus, TodoItem, TodoKind
 from reports.exports.forms import LedgerFilterForm
 from reports.exports.ledger import ledger_year
+from tests.builders import make_user, member_data
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD, make_user
 from fpr.roles import Level, Role
 from households.models import Division, MonitoringLine, User
+from tests.builders import PASSWORD, make_user
 from tests.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
@@ -435,9 +435,9 @@ def test_the_countys_administrator_reads_who_saw_or_tried_its_households_numbers
     """The reveal log left the admin with the operators: the county's administrator reads it on a page of
     their own — reveals on their households and another county's attempt to register one of their
     households' ID numbers — and another county's administrator sees none of it."""
-    from conftest import member_data
     from households.models import Relationship
     from households.services import household_create, sensitive_access_record
+    from tests.builders import member_data
 
     sensitive_access_record(user=county_reviewer, households=[household_a], via="页面", reason="核对低保名单")
     taken = household_a.members.get(relationship=Relationship.HEAD).id_number

@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 from knox.models import AuthToken
 
-from conftest import PASSWORD, household_data, make_user, member_data
 from fpr.roles import Level, Role
 from households.models import Division, Household, Member, User
+from tests.builders import PASSWORD, household_data, make_user, member_data
 from tests.test_access_matrix import world  # noqa: F401  (the fixture: one monitored household of village A)
 
 pytestmark = pytest.mark.django_db

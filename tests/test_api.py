@@ -6,11 +6,11 @@ import pytest
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from conftest import household_data, member_data, new_id_number
 from fpr.periods import accounting_year
 from households.id_numbers import mask_id_number
 from households.models import Health, Household, IncomeItem, IncomeKind, Member, PovertyStatus, Relationship
 from households.services import account_items_set
+from tests.builders import household_data, member_data, new_id_number
 
 pytestmark = pytest.mark.django_db
 

@@ -36,13 +36,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import CaseWalker
 from fpr.api import CSRF_FAILED, FIELD_ERRORS, NO_ROUTE, server_error
 from fpr.roles import Department
 from households.api import DivisionViewSet
 from households.models import Division, IncomeItem, Member
 from monitoring.cases.services import objection_lodge
 from monitoring.models import RiskWarning
+from tests.builders import CaseWalker
 from workflow.elimination import ELIMINATION
 from workflow.identification import IDENTIFICATION
 

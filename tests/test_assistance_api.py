@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 
 from assistance.models import AssistancePlan, Measure, MeasureStatus, Visit
 from assistance.services import measure_add, measure_update, plan_create, visit_record
-from conftest import PNG_BYTES, CaseWalker, pdf_scan
 from households.models import Health, LabourCapacity, Relationship
 from households.services import member_update
 from monitoring.models import Classification, Stage
+from tests.builders import PNG_BYTES, CaseWalker, pdf_scan
 
 pytestmark = pytest.mark.django_db
 

@@ -14,11 +14,11 @@ from django.urls import reverse
 
 from assistance.models import AssistancePlan, Effect, Measure, MeasureStatus, Visit, VisitPhoto
 from assistance.services import measure_add, measure_update, plan_create, visit_record
-from conftest import PNG_BYTES, make_user
 from fpr.roles import Role
 from households.models import Health, IncomeKind, LabourCapacity, Relationship
 from households.services import account_items_set, member_update
 from monitoring.models import Classification, Stage
+from tests.builders import PNG_BYTES, make_user
 from workflow.services import case_transition
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@ in the list and open it — at desktop and phone widths. Screenshots go to test-
 
 import pytest
 
-from conftest import new_id_number
 from households.models import Household
 from tests.browser import ARTIFACTS, DESKTOP, PHONE, log_in, no_horizontal_scroll, open_page
+from tests.builders import new_id_number
 
 pytestmark = [
     pytest.mark.browser,

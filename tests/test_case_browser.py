@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 import time_machine
 
-from conftest import PDF_BYTES, PNG_BYTES, make_user
 from fpr.roles import Role
 from households.models import IncomeKind
 from households.services import account_items_set
 from monitoring.models import MonitoringCase, Stage
 from tests.browser import ARTIFACTS, DESKTOP, log_in, no_horizontal_scroll, open_page, open_phone
+from tests.builders import PDF_BYTES, PNG_BYTES, make_user
 
 # 10:00 in Beijing. The live server runs in another thread of this process: travelling patches its clock too.
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import CaseWalker, make_user, pdf_scan
 from fpr.roles import Role
 from monitoring.models import Appraisal, MonitoringCase, Objection, ObjectionStatus, Stage, Verification
+from tests.builders import CaseWalker, make_user, pdf_scan
 from workflow.models import BulkJob, BulkJobStatus, TransitionEvent
 from workflow.services import bulk_job_run
 

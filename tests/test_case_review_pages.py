@@ -10,10 +10,10 @@ import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import pdf_scan
 from fpr.roles import Department
 from households.models import Relationship
 from monitoring.models import MonitoringCase, Stage
+from tests.builders import pdf_scan
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +178,7 @@ def test_approving_opens_the_next_case_of_the_same_queue(client, township_cases,
 def test_next_stays_in_the_filtered_queue(
     client, township_cases, township_reviewer, walker, open_case, make_household, cadre_b, village_b
 ):
-    from conftest import CaseWalker
+    from tests.builders import CaseWalker
 
     first, second, third = township_cases  # village A: first (15th), third (18th), second (20th)
     in_b = CaseWalker(cadre_b, walker.township, walker.county).to_notice(

@@ -12,11 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from conftest import CaseWalker, make_user, pdf_scan
 from fpr.roles import Role
 from households.models import IncomeKind
 from monitoring.cases.services import objection_lodge
 from monitoring.models import MonitoringCase, Stage
+from tests.builders import CaseWalker, make_user, pdf_scan
 from workflow.models import BulkJob, BulkJobStatus
 from workflow.services import bulk_job_run
 

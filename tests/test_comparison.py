@@ -10,12 +10,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conftest import department_csv, new_id_number
 from fpr.errors import ApplicationError
 from fpr.roles import Department
 from monitoring.models import DepartmentUpload, RejectedRow, RiskWarning, UploadStatus, WarningStatus
 from monitoring.screening import comparison
 from monitoring.screening.comparison import comparison_run, id_number_problem, upload_create
+from tests.builders import department_csv, new_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -324,14 +324,14 @@ def test_asset_hits_carry_the_asset_kind(administrator, household_a):
 
 
 def test_matching_stays_inside_the_uploaders_area(divisions, household_a, household_b):
-    from conftest import make_user
     from fpr.roles import Role
+    from tests.builders import make_user
 
     # An administrator of 羊场镇 (villages A and B) and the household of 新华村 (another township).
     township_admin = make_user("t_admin", divisions["520521100000"], Role.ADMINISTRATOR)
     other = make_user("c_cadre", divisions["520521101001"], Role.VILLAGE_CADRE)
-    from conftest import household_data, member_data
     from households.services import household_create
+    from tests.builders import household_data, member_data
 
     outside = household_create(
         user=other, village=divisions["520521101001"], members=[member_data("外镇户主")], data=household_data()
@@ -357,8 +357,8 @@ def test_who_may_upload(department_officer, cadre_a, administrator):
 
 
 def test_uploads_are_scoped(department_officer, administrator, cadre_a, county_reviewer, township_reviewer):
-    from conftest import make_user
     from fpr.roles import Role
+    from tests.builders import make_user
 
     medical = upload_file(department_officer, department_csv([], department=MEDICAL).encode())
     civil = upload_file(
@@ -402,8 +402,8 @@ def test_a_comparison_runs_on_a_real_celery_worker(celery_worker_process, settin
     the test database, then builds the rejected-rows report; the test waits for both."""
     import time
 
-    from conftest import make_user
     from fpr.roles import Role
+    from tests.builders import make_user
 
     settings.MEDIA_ROOT = celery_worker_process.media_root
     assert not settings.CELERY_TASK_ALWAYS_EAGER
@@ -432,7 +432,7 @@ def test_a_comparison_runs_on_a_real_celery_worker(celery_worker_process, settin
 SQLITE_SCRIPT = """
 import json
 from django.core.files.uploadedfile import SimpleUploadedFile
-from conftest import TREE, department_csv, household_data, make_user, member_data
+from tests.builders import TREE, department_csv, household_data, make_user, member_data
 from fpr.roles import Role
 from households.models import Division
 from households.services import household_create

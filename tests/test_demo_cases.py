@@ -12,13 +12,13 @@ from django.test import override_settings
 
 from assistance.models import AssistancePlan, Measure, Visit
 from assistance.rules import APPROVAL, PROPOSAL, elimination_check
-from conftest import restore_reference_data
 from fpr import clock
 from fpr.periods import Period
 from households.models import Health, User
 from households.seeding import seed_county
 from monitoring.models import MonitoringCase, ObjectionStatus, RiskWarning, Stage, WarningStatus
 from reports.statistics.figures import monthly_trend, statistics
+from tests.builders import restore_reference_data
 from workflow.demo import SECOND_CADRE, seed_demo_cases
 from workflow.demo.warnings import seed_demo_warnings
 from workflow.selectors import case_queue

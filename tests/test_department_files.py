@@ -10,13 +10,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import new_id_number
 from fpr.roles import Department
 from fpr.sensitive import Kind, mask
 from monitoring.models import RejectedRow, RiskWarning, UploadStatus
 from monitoring.screening import comparison, tables
 from monitoring.screening.comparison import comparison_run, upload_create
 from monitoring.screening.departments import source_for
+from tests.builders import new_id_number
 
 pytestmark = pytest.mark.django_db
 

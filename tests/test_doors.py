@@ -15,12 +15,12 @@ from rest_framework.test import APIClient
 
 from assistance.models import AssistancePlan, Measure, MeasureStatus
 from assistance.services import measure_add, measure_update
-from conftest import department_csv
 from fpr.roles import Department
 from households.models import Relationship
 from monitoring.models import DepartmentUpload, RiskWarning, UploadStatus, WarningStatus
 from monitoring.screening import comparison
 from monitoring.screening.warning_selectors import application_prefill
+from tests.builders import department_csv
 from workflow import services as workflow_services
 from workflow.models import BulkJob
 

@@ -12,12 +12,12 @@ from assistance.advice import plan_advice
 from assistance.models import AssistancePlan, Effect, MeasureStatus
 from assistance.rules import APPROVAL, PROPOSAL, RULES, elimination_check, rule_wording
 from assistance.services import measure_add, measure_update, plan_adjust, plan_create
-from conftest import member_data
 from households.models import ExpenditureKind, Health, IncomeKind, LabourCapacity, Relationship
 from households.services import account_items_set, household_update, member_create, member_update
 from monitoring.cases.classification import suggest_classification
 from monitoring.cases.services import case_classify
 from monitoring.models import Stage
+from tests.builders import member_data
 from workflow.services import TransitionRefused, case_transition
 
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
@@ -115,7 +115,7 @@ def test_rule_hardship_names_the_seriously_ill_member(monitored, cadre_a):
 
 
 def test_rule_hardship_counts_severe_disability(monitored, cadre_a):
-    from conftest import new_id_number
+    from tests.builders import new_id_number
 
     id_number = new_id_number()
     member_create(

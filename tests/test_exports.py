@@ -15,12 +15,12 @@ from openpyxl import load_workbook
 
 from assistance.models import Effect, MeasureStatus
 from assistance.services import measure_add
-from conftest import CaseWalker, member_data
 from households.models import Health, Relationship
 from households.services import member_create
 from reports.exports.ledger import COLUMNS
 from reports.exports.runner import export_start
 from reports.models import Export, ExportKind, ExportStatus
+from tests.builders import CaseWalker, member_data
 
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
 INJECTION = "=cmd|' /C calc'!A0"
@@ -433,8 +433,8 @@ def test_a_cadre_of_another_village_cannot_export_the_case_forms(data, cadre_b, 
 
 
 def test_a_reviewer_cannot_export_another_townships_quarterly_form(data, divisions, client):
-    from conftest import make_user
     from fpr.roles import Role
+    from tests.builders import make_user
 
     other = make_user("township2", divisions["520521101000"], Role.TOWNSHIP_REVIEWER)
     client.force_login(other)

@@ -12,10 +12,10 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import PDF_BYTES, PNG_BYTES, png_bytes
 from fpr.uploads import JPEG, PDF, PNG, sniff, validate_attachment
 from monitoring.cases.services import case_update_application
 from monitoring.models import MonitoringCase
+from tests.builders import PDF_BYTES, PNG_BYTES, png_bytes
 
 pytestmark = pytest.mark.django_db
 

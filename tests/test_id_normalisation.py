@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import member_data
 from fpr.roles import Department
 from households.id_numbers import FIRST_GENERATION, normalize_id_number, parse_id_number
 from households.models import Member, Relationship
@@ -21,6 +20,7 @@ from households.services import member_create
 from monitoring.jobs import runner as jobs
 from monitoring.models import JobStatus, RejectedRow, RiskWarning, TodoItem, TodoKind, UploadStatus
 from monitoring.screening.comparison import EXCEL_NUMBER_REASON
+from tests.builders import member_data
 
 pytestmark = pytest.mark.django_db
 

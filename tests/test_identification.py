@@ -9,15 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from conftest import pdf_scan
 from monitoring.cases.services import case_create, objection_dismiss, objection_lodge, verification_record
 from monitoring.models import MonitoringCase, ObjectionStatus, Stage
-from workflow.identification import IDENTIFICATION
+from tests.builders import pdf_scan
 from workflow.selectors import return_request
 from workflow.services import (
     TransitionConflict,
     TransitionRefused,
-    authorise,
     case_available_transitions,
     case_bulk_transition,
     case_transition,
@@ -374,43 +372,7 @@ def test_county_approval_needs_the_comparison_result(case_a, walker, county_revi
 # --------------------------------------------------------------------------- who may act
 
 
-def _stage_reached(walker, case, stage):
-    steps = {
-        Stage.APPLICATION: lambda c: c,
-        Stage.VERIFICATION: walker.to_verification,
-        Stage.APPRAISAL: walker.to_appraisal,
-        Stage.NOTICE: walker.to_notice,
-        Stage.TOWNSHIP_REVIEW: walker.to_township,
-        Stage.SUPPLEMENT: lambda c: walker.fire(
-            walker.to_township(c), "township_return", walker.township, opinion="补充"
-        ),
-        Stage.COUNTY_APPROVAL: walker.to_county,
-    }
-    return steps[stage](case)
-
-
-PERSONAS = ["cadre_a", "cadre_b", "township_reviewer", "county_reviewer", "administrator", "department_officer"]
-
-
-@pytest.mark.parametrize("transition", [t.name for t in IDENTIFICATION.transitions])
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_only_the_right_role_in_the_right_place_may_fire(request, transition, persona, case_a, walker):
-    """The whole transition table × every persona: anyone but the listed role (and the outsider from
-    village B even with the right role) is refused with a permission reason, and nothing changes."""
-    spec = IDENTIFICATION.get(transition)
-    case = _stage_reached(walker, case_a, spec.sources[0])
-    user = request.getfixturevalue(persona)
-    own_role = user.has_role(*spec.roles)
-    in_scope = case.village_id.startswith(user.jurisdiction_prefix)
-    before = case.events.count()
-    if own_role and in_scope:
-        assert authorise(spec, case, user) is None  # the permitted persona passes the permission check
-        return
-    with pytest.raises(TransitionRefused) as exc:
-        fire(case, transition, user, opinion="x", comparison="x", starts_on=dt.date(2026, 11, 4), place="x")
-    assert any(word in reasons_of(exc) for word in ("您的角色不能办理", "不在您的管辖范围内", "级用户办理"))
-    case.refresh_from_db()
-    assert case.stage == spec.sources[0] and case.events.count() == before
+# The whole table × every role: tests/test_transition_matrix.py (both tables).
 
 
 def test_outsider_cannot_record_village_steps(case_a, walker, cadre_b):
@@ -459,8 +421,8 @@ def test_stale_page_gets_already_handled(case_a, walker, township_reviewer):
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_approving_at_once_yield_one_transition(case_a, walker, township_reviewer, divisions):
     """Two database connections approve the same case at the same moment: exactly one wins."""
-    from conftest import make_user
     from fpr.roles import Role
+    from tests.builders import make_user
 
     second_reviewer = make_user("township2", divisions["520521100000"], Role.TOWNSHIP_REVIEWER)
     walker.to_township(case_a)
@@ -518,8 +480,8 @@ def test_bulk_approve_reports_each_failure_and_does_the_rest(
 def test_bulk_says_already_handled_only_when_someone_did(
     walker, township_reviewer, divisions, open_case, make_household, cadre_a, village_a
 ):
-    from conftest import make_user
     from fpr.roles import Role
+    from tests.builders import make_user
 
     def new_case_factory():
         return open_case(user=cadre_a, household=make_household(user=cadre_a, village=village_a))

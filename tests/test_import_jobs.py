@@ -9,9 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import make_user
 from fpr.roles import Role
 from households.models import Division, User
+from tests.builders import make_user
 from workflow.models import ImportJob, ImportStatus
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import member_data
 from households.demo import DEMO_USERS, SECOND_CADRE, demo_accounts
 from households.models import Relationship
 from monitoring.models import RiskWarning, TodoItem, TodoKind
+from tests.builders import member_data
 from workflow.inbox import inbox_counts, inbox_items
 
 pytestmark = pytest.mark.django_db

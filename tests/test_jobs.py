@@ -17,7 +17,6 @@ from django.test import Client
 from assistance.models import AssistancePlan, Effect, MeasureStatus
 from assistance.rules import PROPOSAL, elimination_check, evaluate, load_facts_many
 from assistance.services import measure_add
-from conftest import member_data
 from households.models import IncomeKind, Member, Relationship
 from households.services import account_items_set, household_update
 from monitoring.jobs import runner as jobs
@@ -33,6 +32,7 @@ from monitoring.models import (
     WarningStatus,
 )
 from monitoring.screening.warning_services import warning_exclude
+from tests.builders import member_data
 from workflow.services import case_transition
 
 TODAY = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
@@ -289,8 +289,8 @@ def alert_settings(settings):
 @pytest.fixture
 def people(make_household, cadre_a, village_a, village_c):
     """Five single-member households in village A (羊场镇) and one in village C (黄泥塘镇)."""
-    from conftest import make_user
     from fpr.roles import Role
+    from tests.builders import make_user
 
     cadre_c = make_user("cadre_c", village_c, Role.VILLAGE_CADRE)
     in_a = [
@@ -446,9 +446,9 @@ def test_running_every_job_twice_changes_nothing(
 def test_comparison_pending_compares_uploads_left_waiting(household_a, divisions):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from conftest import department_csv, make_user
     from fpr.roles import Role
     from monitoring.screening.comparison import upload_create
+    from tests.builders import department_csv, make_user
 
     officer = make_user("admin_up", divisions[COUNTY], Role.ADMINISTRATOR)
     data = department_csv([medical_row(head(household_a))], department="medical_insurance").encode()
@@ -636,9 +636,9 @@ def test_admin_lists_of_uploads_warnings_todos_and_alerts_are_read_only_and_scop
     warning = RiskWarning.objects.get()
     assert client.get(f"/admin/monitoring/riskwarning/{warning.pk}/change/").status_code == 200
     # An administrator of another county sees none of it.
-    from conftest import make_user
     from fpr.roles import Role
     from households.models import Division
+    from tests.builders import make_user
 
     other = Division.objects.create(code="520522000000", name="黔西市", level=3, parent_id="520500000000")
     outsider = make_user("admin_other", other, Role.ADMINISTRATOR, is_staff=True)

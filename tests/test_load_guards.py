@@ -10,8 +10,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import member_data
 from households.models import Relationship
+from tests.builders import member_data
 
 pytestmark = pytest.mark.django_db
 

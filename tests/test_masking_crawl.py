@@ -17,9 +17,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import member_data, new_id_number
 from households import services
 from households.models import Health, Household, Member, Relationship
+from tests.builders import member_data, new_id_number
 from tests.test_access_matrix import API_OBJECTS, PAGES, api_url, schema_operations
 from tests.test_access_matrix import world as matrix_world  # noqa: F401 — the fixture, used by name
 

@@ -10,10 +10,10 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import PASSWORD, make_user, member_data, new_id_number
 from fpr.roles import Role
 from households.models import Division, Household, IncomeKind, Member, Relationship
 from households.services import account_items_set, household_update
+from tests.builders import PASSWORD, make_user, member_data, new_id_number
 
 pytestmark = pytest.mark.django_db
 

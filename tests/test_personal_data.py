@@ -7,10 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import path, reverse
 
-from conftest import department_csv, new_id_number
 from fpr import urls as fpr_urls
 from fpr.log_masking import mask_text
 from monitoring.screening import comparison
+from tests.builders import department_csv, new_id_number
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import event as note_event
 from hypothesis import strategies as st
 
-from conftest import CaseWalker, make_user, member_data, pdf_scan
 from fpr.errors import ApplicationError
 from fpr.roles import Role
 from households.id_numbers import check_digit, make_id_number, mask_id_number, normalize_id_number, parse_id_number
@@ -28,6 +27,7 @@ from households.selectors import income_summaries, income_summary
 from households.services import account_items_set
 from monitoring.models import MonitoringCase, Notice, Objection, ObjectionStatus, Stage
 from monitoring.screening.comparison import id_cell_problem, id_number_problem
+from tests.builders import CaseWalker, make_user, member_data, pdf_scan
 from workflow.elimination import ELIMINATION
 from workflow.identification import IDENTIFICATION
 from workflow.models import TransitionEvent

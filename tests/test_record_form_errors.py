@@ -12,11 +12,11 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import PDF_BYTES, make_user, new_id_number, pdf_scan
 from fpr import pending
 from fpr.roles import Role
 from households.models import Household
 from monitoring.models import Appraisal, MonitoringCase, Verification
+from tests.builders import PDF_BYTES, make_user, new_id_number, pdf_scan
 from tests.test_pages import create_post
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from conftest import member_data, new_id_number
 from households.id_numbers import (
     check_digit,
     make_id_number,
@@ -18,6 +17,7 @@ from households.id_numbers import (
 from households.models import Division, Health, Household, IncomeKind, Member, Relationship
 from households.selectors import household_history, household_list, income_summary
 from households.services import account_items_set, household_update, member_create, member_update
+from tests.builders import member_data, new_id_number
 
 VALID_ID = "11010519491231002X"  # the GB 11643 standard's own example
 

@@ -12,7 +12,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from conftest import household_data, make_user, member_data, new_id_number
 from fpr.roles import Level, Role
 from households.models import (
     Division,
@@ -26,6 +25,7 @@ from households.models import (
     SensitiveAccess,
 )
 from households.services import household_create
+from tests.builders import household_data, make_user, member_data, new_id_number
 from workflow.models import ImportJob, ImportStatus
 from workflow.onboarding.registry import registry_import
 

@@ -18,7 +18,6 @@ import datetime as dt
 import pytest
 import time_machine
 
-from conftest import PDF_BYTES, member_data
 from fpr.roles import Department
 from households.models import IncomeKind, Relationship
 from households.services import account_items_set
@@ -33,6 +32,7 @@ from monitoring.models import (
     WarningStatus,
 )
 from tests.browser import ARTIFACTS, DESKTOP, log_in, no_horizontal_scroll, open_page, open_phone
+from tests.builders import PDF_BYTES, member_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,13 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
 
-from conftest import restore_reference_data
 from fpr.roles import Department
 from households.models import User
 from households.seeding import seed_county
 from monitoring.models import RejectedRow, RiskWarning, UploadStatus
 from monitoring.screening.comparison import NOT_REGISTERED, comparison_run, upload_create
 from monitoring.screening.departments import source_for
+from tests.builders import restore_reference_data
 
 SAMPLES = Path(settings.BASE_DIR) / "monitoring" / "samples"
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))

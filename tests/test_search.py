@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import member_data
 from households.models import Household, Relationship
 from households.selectors import household_search
+from tests.builders import member_data
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import member_data, new_id_number
 from fpr.log_masking import mask_text
 from fpr.sensitive import SENSITIVE_FIELDS, Kind, fields_of, mask
 from households import services
 from households.models import Health, Household, Member, Relationship, SensitiveAccess
+from tests.builders import member_data, new_id_number
 
 pytestmark = pytest.mark.django_db
 

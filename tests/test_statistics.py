@@ -33,7 +33,6 @@ from rest_framework.test import APIClient
 
 from assistance.models import MeasureStatus
 from assistance.services import measure_add, plan_create, visit_record
-from conftest import CaseWalker, make_user, member_data
 from fpr.periods import Period
 from fpr.roles import Role
 from households.models import Relationship
@@ -42,6 +41,7 @@ from monitoring.screening import warning_services
 from reports.models import Export, ExportKind, ExportStatus
 from reports.statistics.figures import statistics, statistics_by_child
 from reports.statistics.table import table_columns
+from tests.builders import CaseWalker, make_user, member_data
 
 pytestmark = pytest.mark.django_db
 

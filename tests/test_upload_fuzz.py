@@ -18,13 +18,13 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from openpyxl import Workbook, load_workbook
 
-from conftest import CaseWalker, department_csv, make_user, member_data
 from fpr.errors import ApplicationError
 from fpr.roles import Department, Role
 from households.models import Member
 from monitoring.models import RiskWarning, UploadStatus
 from monitoring.screening.comparison import comparison_run, rejected_report_build, upload_create
 from monitoring.screening.departments import source_for
+from tests.builders import CaseWalker, department_csv, make_user, member_data
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import department_csv, make_user, new_id_number
 from fpr.roles import Department, Role
 from monitoring.models import DepartmentUpload, RiskWarning, UploadStatus
 from monitoring.screening import comparison
+from tests.builders import department_csv, make_user, new_id_number
 
 pytestmark = pytest.mark.django_db
 

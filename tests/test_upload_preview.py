@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import make_user, new_id_number
 from fpr.errors import ApplicationError
 from fpr.roles import Department, Role
 from monitoring.models import ColumnMapping, DepartmentUpload, RiskWarning, UploadStatus
 from monitoring.screening import comparison
+from tests.builders import make_user, new_id_number
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_user
 from fpr.roles import Department, Level, Role
 from households.models import Division, User
+from tests.builders import make_user
 from workflow.onboarding.users import users_import
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import make_user
 from fpr.roles import Role
 from monitoring.cases.services import verification_record, verifier_team
 from monitoring.models import Verification, Verifier
+from tests.builders import make_user
 from workflow.services import TransitionRefused, case_transition
 
 pytestmark = pytest.mark.django_db

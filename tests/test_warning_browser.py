@@ -11,13 +11,13 @@ import re
 import pytest
 import time_machine
 
-from conftest import member_data
 from fpr import clock
 from fpr.roles import Department
 from households.models import Relationship
 from monitoring.models import Channel, MonitoringCase, RiskWarning, WarningStatus
 from monitoring.screening import comparison
 from tests.browser import ARTIFACTS, DESKTOP, log_in, no_horizontal_scroll, open_page, open_phone
+from tests.builders import member_data
 
 pytestmark = [
     pytest.mark.browser,

@@ -16,13 +16,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import make_user, member_data
 from fpr.errors import ApplicationError, ConflictError
 from fpr.roles import Department, Role
 from households.id_numbers import mask_id_number
 from households.models import Relationship
 from monitoring.models import Channel, MonitoringCase, RiskWarning, Stage, WarningStatus
 from monitoring.screening import warning_services as services
+from tests.builders import make_user, member_data
 
 pytestmark = pytest.mark.django_db
 
