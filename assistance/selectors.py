@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 
 from assistance.models import AssistancePlan, Measure, Visit
 from fpr.roles import PREFIX_LENGTH, Level, Role
-from households.models import Member, Relationship
+from households.models import Member, Relationship, User
 from monitoring.models import FOLLOWED_STAGES, MonitoringCase, RiskCategory, Stage
 
 
@@ -19,7 +19,7 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     return start, (start + dt.timedelta(days=32)).replace(day=1)
 
 
-def plan_for(*, user, case: MonitoringCase) -> AssistancePlan | None:
+def plan_for(*, user: User, case: MonitoringCase) -> AssistancePlan | None:
     """The case's "一户一策" plan with its measures (category and risk loaded), or None when the case
     has none or lies outside the user's subtree."""
     measures = Measure.objects.select_related("category", "risk_category").order_by("starts_on", "id")
@@ -62,7 +62,7 @@ def plan_versions(*, plan: AssistancePlan) -> list[PlanVersion]:
     ]
 
 
-def measures_for(*, user, case: MonitoringCase | None = None) -> QuerySet[Measure]:
+def measures_for(*, user: User, case: MonitoringCase | None = None) -> QuerySet[Measure]:
     """Measures in the user's subtree (of one case when given), with what a list shows loaded."""
     measures = Measure.objects.for_user(user).select_related("plan", "category", "risk_category")
     if case is not None:
@@ -70,7 +70,7 @@ def measures_for(*, user, case: MonitoringCase | None = None) -> QuerySet[Measur
     return measures.order_by("starts_on", "id")
 
 
-def visits_for(*, user, case: MonitoringCase | None = None, month: dt.date | None = None) -> QuerySet[Visit]:
+def visits_for(*, user: User, case: MonitoringCase | None = None, month: dt.date | None = None) -> QuerySet[Visit]:
     """Visits in the user's subtree, newest first; of one case and/or one month when given."""
     visits = Visit.objects.for_user(user).select_related("visitor", "case__household").prefetch_related("photos")
     if case is not None:
@@ -140,7 +140,7 @@ class CadreDuty:
         return self.households - self.visited
 
 
-def visit_duty(*, user, month: dt.date) -> list[CadreDuty]:
+def visit_duty(*, user: User, month: dt.date) -> list[CadreDuty]:
     """走访 duty for the month of `month`, per pairing cadre in the user's subtree: households followed
     (a plan on a case under monitoring, in elimination or eliminated), how many were visited this
     month, and which were not. Two queries whatever the number of cadres: the counts grouped by

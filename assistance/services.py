@@ -3,6 +3,7 @@ work); reviewers read them."""
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,7 @@ from assistance.models import (
 from assistance.selectors import measure_risks, pairing_cadre_candidates
 from fpr import clock
 from fpr.uploads import validate_attachment
+from households.models import User
 from monitoring.cases.services import ensure_village_actor
 from monitoring.models import FOLLOWED_STAGES, MonitoringCase, RiskCategory
 
@@ -35,7 +37,7 @@ def _ensure_plan_stage(case: MonitoringCase) -> None:
 @transaction.atomic
 def plan_create(
     *,
-    user,
+    user: User,
     case: MonitoringCase,
     situation: str,
     risk_analysis: str,
@@ -81,7 +83,7 @@ def _check_cadre(plan: AssistancePlan, *, case: MonitoringCase, changed: bool) -
 
 
 @transaction.atomic
-def plan_adjust(*, user, plan: AssistancePlan, reason: str, **fields) -> AssistancePlan:
+def plan_adjust(*, user: User, plan: AssistancePlan, reason: str, **fields) -> AssistancePlan:
     """动态调整: the plan's new version; the earlier one stays in its history."""
     plan = AssistancePlan.objects.select_for_update().select_related("case").get(pk=plan.pk)
     ensure_village_actor(user=user, case=plan.case)
@@ -149,7 +151,7 @@ def _resolve_measure_refs(data: dict) -> dict:
 
 
 @transaction.atomic
-def measure_add(*, user, plan: AssistancePlan, **data) -> Measure:
+def measure_add(*, user: User, plan: AssistancePlan, **data) -> Measure:
     plan = AssistancePlan.objects.select_for_update().select_related("case").get(pk=plan.pk)
     ensure_village_actor(user=user, case=plan.case)
     _ensure_plan_stage(plan.case)
@@ -161,7 +163,7 @@ def measure_add(*, user, plan: AssistancePlan, **data) -> Measure:
 
 
 @transaction.atomic
-def measure_update(*, user, measure: Measure, **data) -> Measure:
+def measure_update(*, user: User, measure: Measure, **data) -> Measure:
     measure = Measure.objects.select_for_update().select_related("plan__case").get(pk=measure.pk)
     ensure_village_actor(user=user, case=measure.plan.case)
     data = _resolve_measure_refs(data)
@@ -177,7 +179,7 @@ def measure_update(*, user, measure: Measure, **data) -> Measure:
 @transaction.atomic
 def visit_record(
     *,
-    user,
+    user: User,
     case: MonitoringCase,
     visited_on: dt.date,
     findings: str,
@@ -188,7 +190,7 @@ def visit_record(
     """走访记录 by the pairing cadre (or another village cadre)."""
     ensure_village_actor(user=user, case=case)
     _ensure_plan_stage(case)
-    errors = {}
+    errors: dict[str, Any] = {}  # a message per field; the photos' list of them
     if visited_on > clock.today():
         errors["visited_on"] = "走访日期不能晚于今天。"
     if not findings.strip():

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
+from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
@@ -25,20 +26,21 @@ from households.models import (
     MonitoringLine,
     Relationship,
     SpecialGroup,
+    User,
 )
 
 CENT = Decimal("0.01")
 
 
-def divisions_visible(*, user) -> QuerySet[Division]:
+def divisions_visible(*, user: User) -> QuerySet[Division]:
     return Division.objects.for_user(user)
 
 
-def villages_visible(*, user) -> QuerySet[Division]:
+def villages_visible(*, user: User) -> QuerySet[Division]:
     return divisions_visible(user=user).filter(level=Level.VILLAGE)
 
 
-SPECIAL_GROUP_FILTERS = {
+SPECIAL_GROUP_FILTERS: dict[str, Q] = {
     SpecialGroup.SERIOUS_ILLNESS: Q(members__health=Health.SERIOUS),
     SpecialGroup.CHRONIC_ILLNESS: Q(members__health=Health.CHRONIC),
     SpecialGroup.SEVERE_DISABILITY: Q(members__health=Health.DISABLED, members__disability_grade__in=[1, 2]),
@@ -50,7 +52,7 @@ SPECIAL_GROUP_FILTERS = {
 
 def household_list(
     *,
-    user,
+    user: User,
     division: str | None = None,
     poverty_status: str | None = None,
     special_group: str | None = None,
@@ -93,7 +95,7 @@ def household_list(
 ID_SUFFIX = re.compile(r"^[0-9]{3,5}[0-9X]$")
 
 
-def search_area(user, prefix: str | None = None) -> str:
+def search_area(user: User, prefix: str | None = None) -> str:
     """The division-code prefix a list reads: the division asked for, else the user's jurisdiction (a
     superuser's is the whole registry, whatever division the account has)."""
     if prefix:
@@ -101,7 +103,7 @@ def search_area(user, prefix: str | None = None) -> str:
     return "" if user.is_superuser else getattr(user, "jurisdiction_prefix", "")
 
 
-def household_search(words: str | None, *, area: str = "") -> QuerySet[Household] | None:
+def household_search(words: str | None, *, area: str = "") -> QuerySet[Household, Any] | None:
     """The households a cadre's search words name — the one rule of every list that finds a person
     (农户, 监测对象, 待办, 预警线索): the 户编号 exactly; a full ID number, normalised by the one
     normaliser and matched exactly on the stored normal form; its last 4–6 digits, on the end of the
@@ -213,7 +215,7 @@ class IncomeSummary:
         return bool(self.wage or self.business or self.property_income or self.transfers)
 
 
-_SUMMARY_FIELD = {
+_SUMMARY_FIELD: dict[str, str] = {
     IncomeKind.WAGE: "wage",
     IncomeKind.BUSINESS: "business",
     IncomeKind.BUSINESS_COST: "business_cost",
@@ -308,7 +310,7 @@ def _entries(records, subject_of, shows) -> list[HistoryEntry]:
 
 
 def household_history(
-    *, household: Household, user=None, revealed: bool = False, limit: int = 300
+    *, household: Household, user: User | None = None, revealed: bool = False, limit: int = 300
 ) -> list[HistoryEntry]:
     """Every change to the household, its members and its accounting, newest first. One household's
     history is small, so each source is read whole (four queries) and diffed in memory. Values of the

@@ -27,12 +27,13 @@ from households.models import (
     Member,
     Relationship,
     SensitiveAccess,
+    User,
 )
 
 logger = logging.getLogger(__name__)
 
 
-def ensure_can_edit_registry(*, user, village: Division) -> None:
+def ensure_can_edit_registry(*, user: User, village: Division) -> None:
     """Only village cadres and administrators keep the registry, and only inside their own subtree."""
     if user.is_superuser:
         return
@@ -62,7 +63,7 @@ DUPLICATE_VIA = "重复身份证号"  # SensitiveAccess.via of a refused registr
 _outside_holders: ContextVar[list | None] = ContextVar("outside_holders", default=None)
 
 
-def _duplicate_id_error(id_number: str, *, user, exclude_pk=None) -> ValidationError | None:
+def _duplicate_id_error(id_number: str, *, user: User, exclude_pk=None) -> ValidationError | None:
     """The holder is named only to a user whose subtree holds them; anyone else learns only that the
     number is registered elsewhere (no oracle for finding people), and the attempt is logged for the
     holder's county."""
@@ -94,7 +95,7 @@ def _logs_outside_duplicates(service):
     county) after the write's own transaction rolled back, so the record stays."""
 
     @functools.wraps(service)
-    def wrapper(*, user, **kwargs):
+    def wrapper(*, user: User, **kwargs):
         if _outside_holders.get() is not None:  # called by another service: the outermost one records
             return service(user=user, **kwargs)
         token = _outside_holders.set([])
@@ -122,7 +123,7 @@ def _logs_outside_duplicates(service):
     return wrapper
 
 
-def _clean_member(member: Member, *, user) -> None:
+def _clean_member(member: Member, *, user: User) -> None:
     """Field validation plus the cross-field rules of a member record."""
     member.id_number = normalize_id_number(member.id_number)
     member.disability_certificate = normalize_id_number(member.disability_certificate)
@@ -172,7 +173,7 @@ def _check_single_head(members: Iterable[Member]) -> None:
         raise ValidationError({"relationship": f"每户必须有且只有一位户主，当前为{heads}位。"})
 
 
-def _save_member(member: Member, *, user) -> None:
+def _save_member(member: Member, *, user: User) -> None:
     try:
         # The savepoint keeps the outer transaction usable when the unique index settles a race.
         with transaction.atomic():
@@ -186,7 +187,7 @@ def _save_member(member: Member, *, user) -> None:
 
 @_logs_outside_duplicates
 @transaction.atomic
-def household_create(*, user, village: Division, data: dict, members: list[dict]) -> Household:
+def household_create(*, user: User, village: Division, data: dict, members: list[dict]) -> Household:
     """Register a household with its members. All or nothing: an invalid member leaves no row behind."""
     ensure_can_edit_registry(user=user, village=village)
     if village.level != Level.VILLAGE:
@@ -226,7 +227,7 @@ def _format_member_error(error: dict) -> str:
 
 
 @transaction.atomic
-def household_update(*, user, household: Household, data: dict, version: int | None = None) -> Household:
+def household_update(*, user: User, household: Household, data: dict, version: int | None = None) -> Household:
     """Change the household's own fields. `version` is the one the editor's page (or API client) read:
     when someone saved in between, nothing is saved and ConflictError says who and when. Without it
     (the admin, scripts) the change is applied to the current version."""
@@ -255,7 +256,7 @@ def _last_change(household: Household) -> str:
 
 @_logs_outside_duplicates
 @transaction.atomic
-def member_create(*, user, household: Household, data: dict) -> Member:
+def member_create(*, user: User, household: Household, data: dict) -> Member:
     ensure_can_edit_registry(user=user, village=household.village)
     Household.objects.select_for_update().filter(pk=household.pk).first()  # serialise head checks
     member = Member(household=household, **{k: v for k, v in data.items() if k in MEMBER_FIELDS})
@@ -268,7 +269,7 @@ def member_create(*, user, household: Household, data: dict) -> Member:
 
 @_logs_outside_duplicates
 @transaction.atomic
-def member_update(*, user, member: Member, data: dict) -> Member:
+def member_update(*, user: User, member: Member, data: dict) -> Member:
     """Change a member's fields (a missing key is unchanged). The ID number is not changed here:
     nobody editing sees it in full, so a correction is `member_id_correct` (permission, reason, log);
     sending the same number again is fine."""
@@ -278,7 +279,7 @@ def member_update(*, user, member: Member, data: dict) -> Member:
 CORRECTION_REFUSED = "身份证号不能在此修改：更正身份证号须由有权限的管理员通过“更正身份证号”办理（将被记录）。"
 
 
-def _member_write(*, user, member: Member, data: dict, id_correction: bool) -> Member:
+def _member_write(*, user: User, member: Member, data: dict, id_correction: bool) -> Member:
     ensure_can_edit_registry(user=user, village=member.household.village)
     Household.objects.select_for_update().filter(pk=member.household_id).first()
     member = Member.objects.select_for_update().get(pk=member.pk)
@@ -300,7 +301,7 @@ CORRECTION_VIA = "更正身份证号"
 @_logs_outside_duplicates
 @transaction.atomic
 def member_id_correct(
-    *, user, member: Member, id_number: str, reason: str, disability_certificate: str | None = None
+    *, user: User, member: Member, id_number: str, reason: str, disability_certificate: str | None = None
 ) -> Member:
     """更正身份证号: change a member's ID number (and the certificate, which begins with it). Only for a
     registry editor who holds households.view_sensitive, with a reason, logged as a SensitiveAccess —
@@ -322,7 +323,7 @@ def member_id_correct(
 
 
 @transaction.atomic
-def member_delete(*, user, member: Member) -> None:
+def member_delete(*, user: User, member: Member) -> None:
     ensure_can_edit_registry(user=user, village=member.household.village)
     if member.relationship == Relationship.HEAD:
         raise ValidationError("不能删除户主。请先将其他成员设为户主。")
@@ -332,7 +333,7 @@ def member_delete(*, user, member: Member) -> None:
 @transaction.atomic
 def account_items_set(
     *,
-    user,
+    user: User,
     household: Household,
     year: int,
     incomes: dict[str, Decimal | None],
@@ -366,7 +367,7 @@ def account_items_set(
 # --------------------------------------------------------------------------- personal data
 
 
-def sensitive_access_record(*, user, households: list, via: str, reason: str) -> None:
+def sensitive_access_record(*, user: User, households: list, via: str, reason: str) -> None:
     """Let `user` see these households' full ID numbers, certificates, bank account and phone, and log
     it (who, whose, when, why). Only holders of households.view_sensitive, and only with a reason;
     everyone else sees masked values everywhere (`fpr.sensitive`)."""

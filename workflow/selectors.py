@@ -2,6 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -24,7 +25,7 @@ from django.db.models.functions import TruncDate
 from fpr import clock
 from fpr.errors import ApplicationError
 from fpr.roles import Role
-from households.models import Division, Household, Member, Relationship
+from households.models import Division, Household, Member, Relationship, User
 from households.selectors import household_search, search_area
 from monitoring.models import (
     ELIMINATION_STAGES,
@@ -32,6 +33,7 @@ from monitoring.models import (
     IDENTIFICATION_STAGES,
     NOTICE_DAYS,
     NOTICE_STAGES,
+    CaseQuerySet,
     MonitoringCase,
     Notice,
     Stage,
@@ -87,7 +89,7 @@ QUEUE_STAGES: dict[str, tuple[str, ...]] = {
 
 def case_list(
     *,
-    user,
+    user: User,
     village: str | None = None,
     case_type: str | None = None,
     risk: str | None = None,
@@ -97,7 +99,7 @@ def case_list(
     eliminated_in: tuple[dt.date, dt.date] | None = None,
     search: str | None = None,
     page_rows: bool = False,
-) -> QuerySet[MonitoringCase]:
+) -> CaseQuerySet:
     """Cases in the user's subtree, filtered, annotated so that a page of any size costs a fixed
     number of queries: household number, head's name, village name, waiting time and, for a case in
     notice, the current notice's start and whether it may go to the township today.
@@ -133,6 +135,8 @@ def case_list(
         cases = cases.filter(stage=stage)
     heads = Member.objects.filter(household=OuterRef("household_id"), relationship=Relationship.HEAD).order_by("pk")
     notices = Notice.objects.filter(case=OuterRef("pk")).order_by("-starts_on", "-id")
+    number: Subquery | F
+    village_name: Subquery | F
     if page_rows:
         number = Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("number")[:1])
         village_name = Subquery(Division.objects.filter(pk=OuterRef("village_id")).values("name")[:1])
@@ -168,7 +172,7 @@ def case_list(
 
 def case_queue(
     *,
-    user,
+    user: User,
     village: str | None = None,
     case_type: str | None = None,
     risk: str | None = None,
@@ -195,7 +199,7 @@ def case_queue(
 
 
 def next_in_queue(
-    *, user, exclude: int, after: tuple[dt.datetime, int] | None = None, filters: dict | None = None
+    *, user: User, exclude: int, after: tuple[dt.datetime, int] | None = None, filters: dict | None = None
 ) -> MonitoringCase | None:
     """下一件: the case after position `after` (stage_entered_at, pk) in the user's queue with the same
     filters, or the first one when none is after it (the queue wraps round); never `exclude`."""
@@ -208,7 +212,7 @@ def next_in_queue(
     return cases.first()
 
 
-def queue_stages(user) -> tuple[str, ...]:
+def queue_stages(user: User) -> tuple[str, ...]:
     if getattr(user, "is_superuser", False):
         return IN_PROCESS_STAGES
     stages: list[str] = []
@@ -218,7 +222,7 @@ def queue_stages(user) -> tuple[str, ...]:
     return tuple(stages)
 
 
-def bulk_transitions(*, user) -> list[Transition]:
+def bulk_transitions(*, user: User) -> list[Transition]:
     """The transitions of every workflow the user may fire on many cases at once from the queue
     (township_approve, township_approve_elim, county_approve, county_approve_elim)."""
     return [t for workflow in WORKFLOWS for t in workflow.transitions if t.bulk and user.has_role(*t.roles)]
@@ -260,7 +264,7 @@ class ReturnRequest:
     attachments: list[tuple[str, str]] = field(default_factory=list)
 
 
-def return_request(*, case: MonitoringCase, timeline: list | None = None) -> ReturnRequest | None:
+def return_request(*, case: MonitoringCase, timeline: list["TimelineEntry"] | None = None) -> ReturnRequest | None:
     """The request behind a returned case (None when its last step was not a return)."""
     from workflow.identification import RETURN_REQUESTS
 
@@ -296,7 +300,7 @@ class TimelineEntry:
     at: dt.datetime
     title: str
     actor: str
-    record: object
+    record: Any  # TransitionEvent, Verification, Appraisal, Notice or Objection
     text: str = ""
     actor_division: str = ""
     from_stage: str = ""
@@ -338,7 +342,7 @@ def _record_title(title: str, stage: str) -> str:
     return f"风险消除·{title}" if stage in ELIMINATION_STAGES else title
 
 
-def _name(user) -> str:
+def _name(user: User) -> str:
     return str(user) if user is not None else ""
 
 
@@ -449,7 +453,7 @@ def _objection_entry(objection, round_no: int) -> TimelineEntry:
 # --------------------------------------------------------------------------- bulk jobs
 
 
-def bulk_job_for(*, user, job_id: int) -> BulkJob | None:
+def bulk_job_for(*, user: User, job_id: int) -> BulkJob | None:
     """A bulk job is visible to the user who started it only."""
     if not getattr(user, "is_authenticated", False):
         return None

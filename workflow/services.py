@@ -12,6 +12,7 @@ from fpr import clock, queueing
 from fpr.errors import ApplicationError, ConflictError, ForbiddenError
 from fpr.roles import Level
 from fpr.uploads import validate_attachment
+from households.models import User
 from monitoring.cases.services import ensure_village_actor
 from monitoring.models import NOTICE_STAGES, MonitoringCase, Objection, ObjectionStatus, Stage
 from workflow.elimination import ELIMINATION
@@ -58,7 +59,7 @@ def find_transition(name: str) -> tuple[Workflow, Transition]:
     raise TransitionRefused([f"未知的操作：{name}"])
 
 
-def authorise(transition: Transition, case: MonitoringCase, user) -> str | None:
+def authorise(transition: Transition, case: MonitoringCase, user: User) -> str | None:
     """Role, division level and jurisdiction: the same check for every door (page, API, bulk)."""
     if not getattr(user, "is_authenticated", False):
         return "请先登录。"
@@ -76,7 +77,7 @@ def _level_name(level: int) -> str:
 
 
 def case_available_transitions(
-    *, user, case: MonitoringCase, context: GuardContext | None = None
+    *, user: User, case: MonitoringCase, context: GuardContext | None = None
 ) -> list[Availability]:
     """What the user could do on the case now, with the reasons for what is not possible yet.
     Transitions the user's role can never fire are left out. Pass `context` to read afterwards what the
@@ -88,7 +89,7 @@ def case_available_transitions(
 
 def case_transition(
     *,
-    user,
+    user: User,
     case_id: int,
     transition: str,
     inputs: dict | None = None,
@@ -125,7 +126,7 @@ def case_transition(
             from_stage=case.stage,
             to_stage=spec.target,
             actor=user,
-            actor_division=user.division.name if user.division_id else "",
+            actor_division=user.division.name if user.division else "",
             at=now,
             opinion=str(inputs.get("opinion", "")),
             data={k: str(v) for k, v in inputs.items() if k != "opinion"},
@@ -142,7 +143,7 @@ def case_transition(
     return event
 
 
-def transition_problems(*, user, case: MonitoringCase, transition: str, inputs: dict, unparsed=()) -> list[str]:
+def transition_problems(*, user: User, case: MonitoringCase, transition: str, inputs: dict, unparsed=()) -> list[str]:
     """Why firing would be refused now, without firing: for a page whose form has errors of its own,
     so the guards' reasons are told in the same round. `unparsed` names the inputs the form could not
     read (their own error is shown; a guard never sees a value it cannot compare)."""
@@ -155,7 +156,7 @@ def transition_problems(*, user, case: MonitoringCase, transition: str, inputs: 
     return reasons + missing_inputs(spec, present)
 
 
-def _refuse_out_of_stage(case: MonitoringCase, spec: Transition, user) -> None:
+def _refuse_out_of_stage(case: MonitoringCase, spec: Transition, user: User) -> None:
     """The case is not in a stage the transition starts from. Either someone moved it out of such a
     stage (已被他人处理, a conflict: the page or the ticked list was stale), or it was never there — it
     simply is not eligible for this step, and the reason says which stage it is in and where the step
@@ -193,7 +194,7 @@ def _attachment_errors(attachments) -> list[str]:
     return errors
 
 
-def objection_substantiate(*, user, objection: Objection, resolution: str) -> TransitionEvent:
+def objection_substantiate(*, user: User, objection: Objection, resolution: str) -> TransitionEvent:
     """经核查属实: record the finding and send the case back to on-site verification, atomically."""
     with transaction.atomic():
         objection = Objection.objects.select_for_update().select_related("notice__case").get(pk=objection.pk)
@@ -240,7 +241,7 @@ def ensure_bulk_size(case_ids: list[int]) -> None:
         raise ApplicationError(message, field="case_ids")
 
 
-def case_bulk_action(*, user, case_ids: list[int], transition: str, inputs: dict) -> dict | BulkJob:
+def case_bulk_action(*, user: User, case_ids: list[int], transition: str, inputs: dict) -> dict | BulkJob:
     """A bulk action from the queue page or the API: done now up to FPR_BULK_INLINE_LIMIT cases (the
     result of `case_bulk_transition`), a background job above it (the `BulkJob`, from `bulk_job_start`)."""
     if len(case_ids) > settings.FPR_BULK_INLINE_LIMIT:
@@ -248,7 +249,7 @@ def case_bulk_action(*, user, case_ids: list[int], transition: str, inputs: dict
     return case_bulk_transition(user=user, case_ids=case_ids, transition=transition, inputs=inputs)
 
 
-def case_bulk_transition(*, user, case_ids: list[int], transition: str, inputs: dict) -> dict:
+def case_bulk_transition(*, user: User, case_ids: list[int], transition: str, inputs: dict) -> dict:
     """Fire one transition on many cases; each case in its own transaction, so a refusal on one case
     does not stop the others. Returns {"succeeded": n, "failures": [{case, household, reasons}]}."""
     ensure_bulk_transition(transition)
@@ -259,7 +260,7 @@ def case_bulk_transition(*, user, case_ids: list[int], transition: str, inputs: 
 PROGRESS_EVERY = 50  # cases between two progress writes of a background job
 
 
-def _run_bulk(*, user, case_ids, transition, inputs, progress=None) -> dict:
+def _run_bulk(*, user: User, case_ids, transition, inputs, progress=None) -> dict:
     """`progress(processed, succeeded, new_failures)` is called every PROGRESS_EVERY cases and at the end
     with the failures since its previous call only, so each call writes a bounded amount."""
     succeeded, failures, reported = 0, [], 0
@@ -284,7 +285,7 @@ def _public(failure: dict) -> dict:
     return {key: failure[key] for key in ("case", "household", "reasons")}
 
 
-def bulk_job_start(*, user, case_ids: list[int], transition: str, inputs: dict) -> BulkJob:
+def bulk_job_start(*, user: User, case_ids: list[int], transition: str, inputs: dict) -> BulkJob:
     """Queue a bulk action as a background job; the queue page shows its progress."""
     ensure_bulk_transition(transition)
     ensure_bulk_size(case_ids)

@@ -61,7 +61,7 @@ def case_history(*, case: MonitoringCase, limit: int = 200) -> list[HistoryEntry
     label = str(MonitoringCase._meta.get_field("risk_categories").verbose_name)
     entries, previous = [], None
     for record in records:
-        changes = []
+        changes: list[history.Change] = []
         if previous is not None:
             changes = history.recorded_changes(record, previous, excluded=_QUIET_FIELDS | {"risk_categories"})
             old, new = risks[previous.history_id], risks[record.history_id]

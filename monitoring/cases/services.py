@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from fpr import clock
 from fpr.roles import Role
 from fpr.uploads import validate_attachment
-from households.models import Household
+from households.models import Household, User
 from households.selectors import income_summary
 from monitoring.cases.classification import suggest_classification
 from monitoring.models import (
@@ -37,7 +37,7 @@ from monitoring.models import (
 APPRAISAL_ROLES = ["村两委成员", "驻村工作队员", "党员代表", "村民小组长", "结对帮扶干部", "村民代表", "镇街干部"]
 
 
-def ensure_village_actor(*, user, case: MonitoringCase) -> None:
+def ensure_village_actor(*, user: User, case: MonitoringCase) -> None:
     """The procedure puts the village steps on the village's own cadres (村两委 and 驻村工作队)."""
     if not user.has_role(Role.VILLAGE_CADRE):
         raise PermissionDenied("只有村级干部可以办理村级环节。")
@@ -80,7 +80,7 @@ def _risk_categories(codes: list[str]) -> list[RiskCategory]:
 @transaction.atomic
 def case_create(
     *,
-    user,
+    user: User,
     household: Household,
     case_type: str,
     risk_categories: list[str],
@@ -126,7 +126,7 @@ def case_create(
 
 
 @transaction.atomic
-def case_update_application(*, user, case: MonitoringCase, **fields) -> MonitoringCase:
+def case_update_application(*, user: User, case: MonitoringCase, **fields) -> MonitoringCase:
     """Complete or correct the application while it is still with the village, or when the township
     returned it for missing materials (补充材料)."""
     case = MonitoringCase.objects.select_for_update().get(pk=case.pk)
@@ -234,7 +234,7 @@ def collect_information(*, household: Household, year: int) -> dict:
 @transaction.atomic
 def verification_record(
     *,
-    user,
+    user: User,
     case: MonitoringCase,
     visit_date: dt.date,
     verifiers: list[dict],
@@ -279,7 +279,7 @@ def appraisal_passes(*, participants: int, votes_for: int) -> bool:
 @transaction.atomic
 def appraisal_record(
     *,
-    user,
+    user: User,
     case: MonitoringCase,
     meeting_date: dt.date,
     participants: list[dict],
@@ -293,7 +293,7 @@ def appraisal_record(
     ensure_village_actor(user=user, case=case)
     _ensure_stage(case, *APPRAISAL_STAGES)
     participants = [p for p in participants if p.get("name", "").strip()]
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     unknown = sorted({p.get("role", "") for p in participants} - set(APPRAISAL_ROLES))
     if unknown:
         errors["participants"] = f"参会人员身份不正确：{'、'.join(unknown) or '未填写'}。"
@@ -333,7 +333,9 @@ def current_notice(case: MonitoringCase) -> Notice | None:
 
 
 @transaction.atomic
-def objection_lodge(*, user, case: MonitoringCase, lodged_by: str, content: str, lodged_on: dt.date | None = None):
+def objection_lodge(
+    *, user: User, case: MonitoringCase, lodged_by: str, content: str, lodged_on: dt.date | None = None
+):
     """异议 during the notice; it blocks the case until it is resolved."""
     case = MonitoringCase.objects.select_for_update().get(pk=case.pk)
     ensure_village_actor(user=user, case=case)
@@ -348,7 +350,7 @@ def objection_lodge(*, user, case: MonitoringCase, lodged_by: str, content: str,
 
 
 @transaction.atomic
-def objection_dismiss(*, user, objection: Objection, resolution: str) -> Objection:
+def objection_dismiss(*, user: User, objection: Objection, resolution: str) -> Objection:
     """经核查不属实: the objection no longer blocks the case."""
     objection = Objection.objects.select_for_update().select_related("notice__case").get(pk=objection.pk)
     case = objection.notice.case
@@ -371,7 +373,7 @@ CLASSIFY_STAGES = (Stage.APPLICATION, Stage.VERIFICATION, Stage.MONITORING)
 
 @transaction.atomic
 def case_classify(
-    *, user, case: MonitoringCase, case_type: str, risk_categories: list[str], colour: str, reason: str = ""
+    *, user: User, case: MonitoringCase, case_type: str, risk_categories: list[str], colour: str, reason: str = ""
 ):
     """Confirm or override the classification helper's suggestion; an override needs a reason, and both
     the suggestion and the choice are kept (研判记录)."""
