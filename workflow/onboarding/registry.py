@@ -74,7 +74,7 @@ from monitoring.screening import comparison, tables
 from monitoring.screening.comparison import FileProblem, id_cell_problem
 from monitoring.screening.departments import ID, Column, GradeRule, Source
 from workflow.onboarding.divisions import _split_tabs
-from workflow.onboarding.report import file_line, state_line
+from workflow.onboarding.report import Problem, file_line, state_line
 from workflow.onboarding.users import _Divisions, clean_name, normal_phone
 
 __all__ = ["FileProblem", "RegistryImportReport", "registry_import"]
@@ -252,13 +252,6 @@ _HOUSEHOLD_PHONE = re.compile(r"^\d{7,20}$")
 
 
 # --------------------------------------------------------------------------- the report
-
-
-@dataclass
-class Problem:
-    row: int
-    column: str  # the file's column name (or fpr's label when the file has no such column)
-    reason: str
 
 
 @dataclass

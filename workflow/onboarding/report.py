@@ -1,4 +1,7 @@
-"""The lines every import report starts with: what happened to the file, and how it was read."""
+"""What every import report shares: its first lines (what happened to the file, how it was read), the
+refused cell (Problem), and how a management command runs an import."""
+
+from dataclasses import dataclass
 
 
 def state_line(title: str, file_name: str, *, refused_rows: int, dry_run: bool, written: bool, same: str) -> str:
@@ -33,3 +36,44 @@ def file_line(report, *, header: str = "") -> str:
     if report.columns_ignored:
         where += f"；未使用的列：{'、'.join(report.columns_ignored)}"
     return f"文件：{where}"
+
+
+@dataclass
+class Problem:
+    """One refused cell: its row, the file's column name (or fpr's label when the file has no such
+    column) and the reason in Chinese."""
+
+    row: int
+    column: str
+    reason: str
+
+
+def run_for_command(load, *, username: str, path: str, dry_run: bool, denied: str, write):
+    """A management command's import: as the named account, the report's lines written with `write`,
+    CommandError (exit non-zero) for a file that cannot be read or has refused rows."""
+    from django.core.exceptions import PermissionDenied
+    from django.core.management.base import CommandError
+
+    from fpr.errors import ApplicationError
+    from households.models import User
+    from monitoring.screening.comparison import FileProblem
+
+    actor = User.objects.filter(username=username).select_related("division").first()
+    if actor is None:
+        raise CommandError(f"没有用户名为“{username}”的账号。")
+    try:
+        report = load(actor=actor, path=path, dry_run=dry_run)
+    except FileNotFoundError:
+        raise CommandError(f"找不到文件：{path}") from None
+    except PermissionDenied as error:
+        raise CommandError(str(error) or denied) from None
+    except FileProblem as error:
+        raise CommandError(str(error)) from None
+    except ApplicationError as error:
+        raise CommandError(error.message) from None
+    for line in report.lines():
+        write(line)
+    if report.refused:
+        rows = len(report.rejected_rows)
+        raise CommandError(f"有{rows}行未通过检查，未写入任何数据。请修改文件后重新导入。")
+    return report

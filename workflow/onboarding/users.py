@@ -59,7 +59,7 @@ from monitoring.screening import comparison, tables
 from monitoring.screening.comparison import FileProblem
 from monitoring.screening.departments import Column, GradeRule, Source
 from workflow.onboarding.divisions import _split_tabs, division_code_problem, normal_code
-from workflow.onboarding.report import file_line, state_line
+from workflow.onboarding.report import Problem, file_line, state_line
 
 __all__ = ["FileProblem", "NewAccount", "UserImportReport", "password_sheet", "users_import"]
 
@@ -170,13 +170,6 @@ _PHONE = re.compile(r"^1\d{10}$")
 
 
 # --------------------------------------------------------------------------- the report
-
-
-@dataclass
-class Problem:
-    row: int
-    column: str  # the file's column name (or fpr's label when the file has no such column)
-    reason: str
 
 
 @dataclass

@@ -3,12 +3,10 @@
 administrator: the report in Chinese; refused rows make it exit non-zero with nothing written; a second run
 of the same file changes nothing."""
 
-from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from fpr.errors import ApplicationError
-from households.models import User
-from workflow.onboarding.registry import FileProblem, registry_import
+from workflow.onboarding.registry import registry_import
+from workflow.onboarding.report import run_for_command
 
 
 class Command(BaseCommand):
@@ -25,21 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="试运行：只报告，不写入")
 
     def handle(self, *args, file, username, dry_run=False, **options):
-        actor = User.objects.filter(username=username).select_related("division").first()
-        if actor is None:
-            raise CommandError(f"没有用户名为“{username}”的账号。")
-        try:
-            report = registry_import(actor=actor, path=file, dry_run=dry_run)
-        except FileNotFoundError:
-            raise CommandError(f"找不到文件：{file}") from None
-        except PermissionDenied as error:
-            raise CommandError(str(error) or "没有导入农户的权限。") from None
-        except FileProblem as error:
-            raise CommandError(str(error)) from None
-        except ApplicationError as error:
-            raise CommandError(error.message) from None
-        for line in report.lines():
-            self.stdout.write(line)
-        if report.refused:
-            rows = len(report.rejected_rows)
-            raise CommandError(f"有{rows}行未通过检查，未写入任何数据。请修改文件后重新导入。")
+        run_for_command(
+            registry_import,
+            username=username,
+            path=file,
+            dry_run=dry_run,
+            denied="没有导入农户的权限。",
+            write=self.stdout.write,
+        )

@@ -10,12 +10,10 @@ overwritten."""
 import os
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from fpr.errors import ApplicationError
-from households.models import User
-from workflow.onboarding.users import FileProblem, password_sheet, users_import
+from workflow.onboarding.report import run_for_command
+from workflow.onboarding.users import password_sheet, users_import
 
 
 def _writable_directory(text: str) -> Path:
@@ -49,29 +47,19 @@ class Command(BaseCommand):
         parser.add_argument("--passwords-out", dest="passwords_out", help="初始密码清单（每个区划一个 XLSX）写入的目录")
 
     def handle(self, *args, file, username, dry_run=False, passwords_out=None, **options):
-        actor = User.objects.filter(username=username).select_related("division").first()
-        if actor is None:
-            raise CommandError(f"没有用户名为“{username}”的账号。")
         directory = None
         if not dry_run:
             if not passwords_out:
                 raise CommandError("正式导入须用 --passwords-out 指定初始密码清单的目录：初始密码只在这次给出。")
             directory = _writable_directory(passwords_out)
-        try:
-            report = users_import(actor=actor, path=file, dry_run=dry_run)
-        except FileNotFoundError:
-            raise CommandError(f"找不到文件：{file}") from None
-        except PermissionDenied as error:
-            raise CommandError(str(error) or "没有批量导入用户的权限。") from None
-        except FileProblem as error:
-            raise CommandError(str(error)) from None
-        except ApplicationError as error:
-            raise CommandError(error.message) from None
-        for line in report.lines():
-            self.stdout.write(line)
-        if report.refused:
-            rows = len(report.rejected_rows)
-            raise CommandError(f"有{rows}行未通过检查，未写入任何数据。请修改文件后重新导入。")
+        report = run_for_command(
+            users_import,
+            username=username,
+            path=file,
+            dry_run=dry_run,
+            denied="没有批量导入用户的权限。",
+            write=self.stdout.write,
+        )
         if directory is None:
             return
         for (code, name), created in report.by_division().items():
