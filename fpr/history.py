@@ -8,7 +8,10 @@ Each page says which fields it shows and how a value of its own reads; the rest 
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
+
+from django.db import models
 
 ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
 EMPTY = "（空）"
@@ -42,6 +45,8 @@ def display(model_field, value) -> str:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(model_field, models.FileField):  # a scan: its name as uploaded, never the storage path
+        return f"已上传：{PurePosixPath(str(value)).name}"
     return str(value)
 
 

@@ -511,7 +511,9 @@ def test_county_elimination_is_refused_on_the_page_with_all_reasons(client, moni
     assert [s["state"] for s in page.context["progress_bars"][1]["steps"]][-1] == "rejected"
 
 
-def test_township_queue_offers_both_bulk_approvals(client, monitored, walker, township_reviewer):
+def test_township_queue_offers_the_bulk_approvals_of_its_stages(
+    client, monitored, walker, township_reviewer, open_case, make_household, cadre_a, village_a
+):
     fire(monitored, "propose_elimination", walker.cadre, opinion="收入稳定")
     walker.record_verification(monitored, day=dt.date(2026, 11, 11))
     fire(monitored, "complete_elim_verification", walker.cadre)
@@ -519,6 +521,10 @@ def test_township_queue_offers_both_bulk_approvals(client, monitored, walker, to
     fire(monitored, "start_elim_notice", walker.cadre, starts_on=dt.date(2026, 11, 13), place="村务公开栏")
     fire(monitored, "submit_elim_to_township", walker.cadre)
     client.force_login(township_reviewer)
+    content = client.get(reverse("cases:queue")).content.decode()
+    # Only an elimination case waits: the bar offers its step alone (#13: no button that fits no case).
+    assert "风险消除：审核同意，报县级审定" in content and "审核通过，报县级审定" not in content
+    walker.to_township(open_case(user=cadre_a, household=make_household(user=cadre_a, village=village_a)))
     content = client.get(reverse("cases:queue")).content.decode()
     assert "审核通过，报县级审定" in content and "风险消除：审核同意，报县级审定" in content
     data = {"cases": [monitored.pk], "transition": "township_approve_elim", "opinion": "同意消除"}

@@ -517,3 +517,16 @@ def test_admin_transition_events_are_read_only(client, case_a, walker, superuser
     assert response.status_code == 200 and 'name="opinion"' not in response.content.decode()
     assert client.get(reverse("admin:workflow_transitionevent_add")).status_code == 403
     assert client.get(reverse("admin:monitoring_riskcategory_changelist")).status_code == 200
+
+
+def test_the_case_history_names_a_new_scan_not_its_storage_path(client, open_case, household_a, cadre_a):
+    """#13 journeys: 变更记录 showed "authorizations/2026/11/承诺授权书.pdf"; it shows the file's name."""
+    from monitoring.cases.services import case_update_application
+    from tests.builders import pdf_scan
+
+    case = open_case(user=cadre_a, household=household_a, signed=False)
+    case_update_application(user=cadre_a, case=case, authorization_scan=pdf_scan("承诺授权书（签字）.pdf"))
+    client.force_login(cadre_a)
+    history = client.get(reverse("cases:detail", args=[case.pk])).context["history"]
+    shown = [(label, after) for entry in history for label, _, after in entry.changes if "扫描件" in label]
+    assert shown and shown[0][1].startswith("已上传：") and "/" not in shown[0][1]

@@ -163,9 +163,11 @@ def test_case_print_pages_are_scoped(client, case_a, cadre_b, department_officer
     assert client.get(url).status_code == 200
 
 
-def test_the_village_queue_links_the_villages_notice_list(client, case_a, cadre_a, township_reviewer):
+def test_the_village_queue_links_the_villages_notice_list(client, case_a, walker, cadre_a, township_reviewer):
     url = reverse("cases:print_notices", args=[case_a.village_id])
     client.force_login(cadre_a)
+    assert url not in text(client.get(reverse("cases:queue")))  # no case in 公示: nothing to print
+    walker.to_notice(case_a)
     assert url in text(client.get(reverse("cases:queue")))
     client.force_login(township_reviewer)  # a township has many villages: from each case page instead
     assert "打印本村公示名单" not in text(client.get(reverse("cases:queue")))

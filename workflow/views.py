@@ -507,7 +507,9 @@ def case_queue_page(request):
     request.session[QUEUE_FILTERS] = urlencode({name: value for name, value in filters.items() if value})
     cases = case_queue(user=request.user, **filters)
     page = keyset_page(request, cases, field="stage_entered_at", descending=False)
-    transitions = bulk_transitions(user=request.user)
+    # The bulk bar offers only the steps of the stages in this queue (no 风险消除 button without such a case).
+    present = set(cases.order_by().values_list("stage", flat=True).distinct())
+    transitions = [t for t in bulk_transitions(user=request.user) if present.intersection(t.sources)]
     context = {
         "form": form,
         "page": page,
@@ -523,10 +525,12 @@ def case_queue_page(request):
 
 
 def _own_village(user):
+    """The cadre's village when one of its cases is in 公示 (its 公示名单 is worth printing), else None."""
     division = user.division
-    if division is not None and division.level == Level.VILLAGE and user.has_role(Role.VILLAGE_CADRE):
-        return division
-    return None
+    if division is None or division.level != Level.VILLAGE or not user.has_role(Role.VILLAGE_CADRE):
+        return None
+    in_notice = MonitoringCase.objects.open().filter(village=division, stage__in=NOTICE_STAGES).exists()
+    return division if in_notice else None
 
 
 @login_required
