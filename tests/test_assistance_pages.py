@@ -559,6 +559,7 @@ def test_case_page_shows_the_suggestion_and_a_prefilled_form(client, case_a, cad
     adopt = response.context["adopt"]
     if adopt is not None:
         assert adopt["case_type"] == "unstable_lifted" and adopt["risk_categories"] == ["illness"]
+        assert "申请时填写的类型和风险与系统建议不同" in response.content.decode()
     client.force_login(township_reviewer)
     assert case_page(client, case_a).context["suggestion"] is None
 
