@@ -7,6 +7,7 @@ from monitoring.screening.upload_api import UploadViewSet
 from monitoring.screening.warning_api import WarningViewSet
 from reports.api import StatisticsView
 from workflow.api import BulkJobViewSet, CaseViewSet
+from workflow.onboarding.api import ImportJobViewSet
 
 router = DefaultRouter()
 router.register("divisions", DivisionViewSet, basename="division")
@@ -22,6 +23,7 @@ router.register("uploads", UploadViewSet, basename="upload")
 router.register("measures", MeasureViewSet, basename="measure")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("warnings", WarningViewSet, basename="warning")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = [
     *router.urls,

@@ -261,13 +261,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Two choice sets share the field name "status": name their enums after the models.
+    # Choice sets that share a field name ("status", "kind"): name their enums after the models.
     "ENUM_NAME_OVERRIDES": {
         "MeasureStatusEnum": "assistance.models.MeasureStatus",
         "BulkJobStatusEnum": "workflow.models.BulkJobStatus",
         "WarningStatusEnum": "monitoring.models.WarningStatus",
         "RiskColourEnum": "monitoring.models.RiskColour",
         "UploadStatusEnum": "monitoring.models.UploadStatus",
+        "ImportKindEnum": "workflow.models.ImportKind",
+        "KindEnum": "households.models.IncomeKind",
+        "ImportStatusEnum": "workflow.models.ImportStatus",
     },
 }
 

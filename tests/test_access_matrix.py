@@ -446,6 +446,7 @@ API_OBJECTS = {
     "measures": "measure",
     "visits": "visit",
     "warnings": "warning",
+    "imports": "import_job",
 }
 
 

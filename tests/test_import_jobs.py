@@ -159,3 +159,33 @@ def test_cadre_accounts_are_imported_and_their_passwords_downloaded_once(
     again = client.post(reverse("imports:passwords", args=[job.pk]), follow=True)
     assert "只提供一次下载" in again.content.decode()
     assert "初始密码清单已于" in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+
+
+def test_the_api_uploads_checks_and_confirms_an_import(
+    administrator, county_reviewer, eager, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(county_reviewer)
+    file = SimpleUploadedFile("区划代码.csv", GOOD.encode("gbk"))
+    refused = api.post("/api/v1/imports/", {"kind": "divisions", "file": file}, format="multipart")
+    assert refused.status_code == 403 and "系统管理员" in refused.json()["detail"]
+    assert api.get("/api/v1/imports/").json()["results"] == []
+
+    api.force_authenticate(administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        file = SimpleUploadedFile("区划代码.csv", GOOD.encode("gbk"))
+        created = api.post("/api/v1/imports/", {"kind": "divisions", "file": file}, format="multipart")
+    assert created.status_code == 201 and created.json()["status"] == "checking"
+    job = api.get(f"/api/v1/imports/{created.json()['id']}/").json()
+    assert job["status"] == "checked" and job["result"] is None
+    assert not job["check_report"]["refused"] and any("试运行" in line for line in job["check_report"]["lines"])
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = api.post(f"/api/v1/imports/{job['id']}/confirm/")
+    assert confirmed.status_code == 202
+    done = api.get(f"/api/v1/imports/{job['id']}/").json()
+    assert done["status"] == "done" and any("已导入" in line for line in done["result"]["lines"])
+    again = api.post(f"/api/v1/imports/{job['id']}/confirm/")
+    assert again.status_code == 400 and "导入完成" in again.json()["detail"]
+    assert Division.objects.filter(code="520521102001").exists()
