@@ -169,6 +169,8 @@ def test_dry_run_then_import_then_reimport_is_a_no_op(
     client.force_login(cadre_a)
     page = client.get(reverse("cases:detail", args=[one.pk])).content.decode()
     assert "由原系统导入" in page and "原系统导入" in page
+    page = client.get(reverse("cases:detail", args=[two.pk])).content.decode()
+    assert "由原系统导入" in page and FILE in page and "风险消除" in page
 
     again = cases_import(actor=administrator, path=path)
     assert not again.written and not again.refused and again.unchanged == 3

@@ -505,7 +505,7 @@ def _check_open(plans: list[RowPlan], report: CaseImportReport, col: dict, *, lo
         if event is not None and case.case_type == plan.case_type and case.identified_on == plan.identified_on:
             report.unchanged += 1
             continue
-        where = f"由原系统导入（{event.data.get('file', '')}）" if event else f"“{case.get_stage_display()}”"
+        where = f"由原系统导入（{event.data.get('文件', '')}）" if event else f"“{case.get_stage_display()}”"
         reason = (
             f"户编号 {plan.household.number} 已有{where}的监测对象（{case.get_case_type_display()}），"
             "不能再导入一个：请核对，或在该户的案件页面办理"
@@ -554,7 +554,7 @@ def _write(plans: list[RowPlan], actor, file_name: str) -> None:
             actor_division=division,
             at=now,
             opinion=f"由原系统导入：{file_name}第{plan.row}行（{plan.identified_on:%Y-%m-%d}识别纳入，{state}）",
-            data={"file": file_name, "row": str(plan.row)},
+            data={"文件": file_name, "行号": str(plan.row)},
         )
         if not (plan.measures or plan.cadre_name):
             continue
