@@ -255,6 +255,29 @@ def test_the_command_and_the_import_job(
     assert "监测对象（原系统）导入" in page and "已导入" in page
 
 
+def test_a_gbk_csv_with_its_own_wordings(tmp_path, administrator, homes):
+    h1, h2, h3 = homes
+    text = (
+        "户主身份证号,监测类型,风险类别,识别纳入日期,监测状态,风险消除日期,风险等级\r\n"
+        f"{head_id(h1)},边缘易致贫户,缺劳力/因病,2025.4.2,未消除,,红色\r\n"
+        f"{head_id(h2)},突发困难户,住房安全,20250110,已消除,2026-02-01,\r\n"
+    )
+    path = tmp_path / "监测对象.csv"
+    path.write_bytes(text.encode("gbk"))
+    report = cases_import(actor=administrator, path=str(path))
+    assert report.written, problems(report)
+    one, two = (MonitoringCase.objects.get(household=h) for h in (h1, h2))
+    assert (one.identified_on, one.colour, one.stage) == (dt.date(2025, 4, 2), "red", Stage.MONITORING)
+    assert sorted(one.risk_categories.values_list("code", flat=True)) == ["illness", "lack_of_labour"]
+    assert (two.case_type, two.identified_on, two.eliminated_on) == (
+        "sudden_hardship",
+        dt.date(2025, 1, 10),
+        dt.date(2026, 2, 1),
+    )
+    assert not AssistancePlan.objects.exists()  # no measures, no cadre: no plan
+    assert "CSV，GBK 编码" in report.lines()[1]
+
+
 @pytest.fixture
 def imported(tmp_path, administrator, homes):
     report = cases_import(actor=administrator, path=write_xlsx(tmp_path / FILE, good_rows(homes)))
@@ -286,6 +309,8 @@ def test_the_jobs_the_statistics_and_the_case_list_treat_imported_cases_as_nativ
     assert figures.by_status["monitoring"].households == 2
     assert figures.by_status["eliminated"].households == 1
     assert figures.by_type["sudden_hardship"].households == 1
+    year = statistics(user=county_reviewer, division=county_reviewer.division, period=Period.parse("2025"))
+    assert (year.new.households, year.eliminated.households) == (2, 1)  # by the file's dates
 
     client.force_login(county_reviewer)
     rows = client.get(reverse("cases:list")).context["page"]["rows"]
