@@ -315,3 +315,17 @@ def test_the_jobs_the_statistics_and_the_case_list_treat_imported_cases_as_nativ
     client.force_login(county_reviewer)
     rows = client.get(reverse("cases:list")).context["page"]["rows"]
     assert {case.pk for case in rows} == {one.pk, two.pk, three.pk}
+
+
+def test_the_check_runs_a_fixed_number_of_queries(tmp_path, administrator, homes):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for rows in (good_rows(homes)[:1], good_rows(homes)):
+        path = write_xlsx(tmp_path / f"{len(rows)}.xlsx", rows)
+        with CaptureQueriesContext(connection) as queries:
+            report = cases_import(actor=administrator, path=path, dry_run=True)
+        assert not report.refused, problems(report)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

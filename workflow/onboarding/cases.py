@@ -330,44 +330,82 @@ def _open(path: str, name: str) -> registry._Table:
 
 
 class _Finder:
-    """The importer's households, by 户编号 and by a member's ID number (no oracle outside the subtree)."""
+    """The importer's households, by 户编号 and by a member's ID number, and the cadres who may be named
+    帮扶责任人 — loaded for the whole file in a few queries (never one per row). Nothing outside the subtree
+    is found (no oracle for another county's households)."""
 
-    def __init__(self, prefix: str):
+    CHUNK = 5000
+
+    def __init__(self, prefix: str, numbers: set[str], ids: set[str], names: set[str]):
         self.prefix = prefix
+        self.numbers: dict[str, Household] = {}
+        self.ids: dict[str, Household] = {}
+        households = Household.objects.filter(village__code__startswith=prefix).select_related("village")
+        listed = sorted(numbers)
+        for start in range(0, len(listed), self.CHUNK):
+            chunk = households.filter(number__in=listed[start : start + self.CHUNK])
+            self.numbers.update((h.number, h) for h in chunk)
+        listed = sorted(ids)
+        members = Member.objects.filter(household__village__code__startswith=prefix).select_related(
+            "household__village"
+        )
+        for start in range(0, len(listed), self.CHUNK):
+            chunk = members.filter(id_number__in=listed[start : start + self.CHUNK])
+            self.ids.update((m.id_number, m.household) for m in chunk)
+        self.cadres: dict[str, list[User]] = {}
+        users = User.objects.filter(is_active=True, full_name__in=sorted(names), division__code__startswith=prefix)
+        for user in users.order_by("pk"):
+            self.cadres.setdefault(user.full_name, []).append(user)
 
     def by_number(self, number: str) -> Household | None:
-        return Household.objects.filter(number=number, village__code__startswith=self.prefix).first()
+        return self.numbers.get(number)
 
     def by_id(self, id_number: str) -> Household | None:
-        member = (
-            Member.objects.filter(id_number=id_number, household__village__code__startswith=self.prefix)
-            .select_related("household")
-            .first()
-        )
-        return member.household if member else None
+        return self.ids.get(id_number)
+
+    def cadre(self, name: str, household: Household) -> tuple[User | None, str]:
+        """The user of the household's village or township with that name; none (kept as a name) when
+        there is none; refused when there are several."""
+        where = {household.village_id, household.village.parent_id}
+        users = [u for u in self.cadres.get(name, []) if u.division_id in where]
+        if len(users) > 1:
+            return None, f"本村和乡镇有{len(users)}个叫“{name}”的账号，请在系统中指定结对帮扶干部"
+        return (users[0] if users else None), ""
 
 
-def _cadre(name: str, household: Household) -> tuple[User | None, str]:
-    village = household.village_id
-    township = Household.objects.filter(pk=household.pk).values_list("village__parent_id", flat=True).first()
-    users = list(
-        User.objects.filter(is_active=True, full_name=name, division_id__in=[village, township]).order_by("pk")[:3]
-    )
-    if len(users) > 1:
-        return None, f"本村和乡镇有{len(users)}个叫“{name}”的账号，请在系统中指定结对帮扶干部"
-    return (users[0] if users else None), ""
+def _keys(rows: list[tuple[int, list]], mapping: dict) -> tuple[set[str], set[str], set[str]]:
+    """The 户编号, ID numbers and cadre names of the file, to load their rows at once."""
+    numbers: set[str] = set()
+    ids: set[str] = set()
+    names: set[str] = set()
+    for _, cells in rows:
+
+        def value(key, cells=cells):
+            at = mapping.get(key)
+            return cells[at] if at is not None and at < len(cells) else None
+
+        if number := registry.household_number(value("number"))[0]:
+            numbers.add(number)
+        if found := registry.id_number(value("id_number"))[0]:
+            ids.add(found)
+        if name := clean_name(value("cadre"))[:32]:
+            names.add(name)
+    return numbers, ids, names
 
 
 def _read(table, report: CaseImportReport, actor, col: dict) -> list[RowPlan]:
     mapping = table.layout.mapping
     divisions = _Divisions(actor.jurisdiction_prefix)
-    finder = _Finder(actor.jurisdiction_prefix)
+    rows = list(itertools.islice(table.rows, MAX_ROWS + 1))
+    if len(rows) > MAX_ROWS:
+        raise FileProblem(f"文件超过{MAX_ROWS}行，请按乡镇分开导入。")
+    finder = _Finder(actor.jurisdiction_prefix, *_keys(rows, mapping))
     risk_names = {_fold(c.name): c.code for c in RiskCategory.objects.all()}
     today = clock.today()
     plans: list[RowPlan] = []
     seen: dict[int, int] = {}  # household pk → first row
 
-    for row_number, cells in table.rows:
+    for row_number, cells in rows:
         values = {key: cells[at] if at < len(cells) else None for key, at in mapping.items()}
         raw = {key: tables.cell_text(v) for key, v in values.items()}
         if not any(raw.values()):
@@ -466,7 +504,7 @@ def _read(table, report: CaseImportReport, actor, col: dict) -> list[RowPlan]:
         plan.measures = [item.strip() for item in _ITEMS.split(text) if item and item.strip()]
         if raw.get("cadre") and plan.household is not None:
             plan.cadre_name = clean_name(values["cadre"])[:32]
-            plan.cadre, reason = _cadre(plan.cadre_name, plan.household)
+            plan.cadre, reason = finder.cadre(plan.cadre_name, plan.household)
             if reason:
                 refuse("cadre", reason)
 
@@ -474,16 +512,10 @@ def _read(table, report: CaseImportReport, actor, col: dict) -> list[RowPlan]:
             report.skipped += 1
             continue
         report.rows_read += 1
-        if report.rows_read > MAX_ROWS:
-            raise FileProblem(f"文件超过{MAX_ROWS}行数据，请按乡镇分开导入。")
         report.problems += problems
         if not problems:
             plans.append(plan)
     return plans
-
-
-def _imported_event(case: MonitoringCase) -> TransitionEvent | None:
-    return case.events.filter(transition=TRANSITION).first()
 
 
 def _check_open(plans: list[RowPlan], report: CaseImportReport, col: dict, *, lock: bool) -> list[RowPlan]:
@@ -493,6 +525,9 @@ def _check_open(plans: list[RowPlan], report: CaseImportReport, col: dict, *, lo
     if lock:
         opened = opened.select_for_update()
     open_cases = {c.household_id: c for c in opened}
+    imported = {
+        e.case_id: e for e in TransitionEvent.objects.filter(case__in=list(open_cases.values()), transition=TRANSITION)
+    }
     new: list[RowPlan] = []
     key = col.get("number") if "number" in report.columns else col.get("id_number")
     for plan in plans:
@@ -501,7 +536,7 @@ def _check_open(plans: list[RowPlan], report: CaseImportReport, col: dict, *, lo
         if case is None:
             new.append(plan)
             continue
-        event = _imported_event(case)
+        event = imported.get(case.pk)
         if event is not None and case.case_type == plan.case_type and case.identified_on == plan.identified_on:
             report.unchanged += 1
             continue
