@@ -32,6 +32,12 @@ class Channel(models.TextChoices):
     DEPARTMENT_WARNING = "department_warning", "部门筛查预警"
     PUBLIC_SUPERVISION = "public_supervision", "社会监督/信访/媒体"
     DATA_ANALYSIS = "data_analysis", "系统数据分析"
+    # Not a way of discovery: a case brought in from the national system (workflow.onboarding.cases).
+    IMPORTED = "imported", "原系统导入"
+
+
+# The channels an application may name (原系统导入 is set by the import only).
+APPLICATION_CHANNELS = [(code, label) for code, label in Channel.choices if code != Channel.IMPORTED]
 
 
 class Stage(models.TextChoices):

@@ -110,6 +110,7 @@ class ImportKind(models.TextChoices):
     DIVISIONS = "divisions", "区划代码"
     USERS = "users", "干部账号"
     REGISTRY = "registry", "农户和家庭成员"
+    CASES = "cases", "监测对象（原系统）"
 
 
 class ImportStatus(models.TextChoices):

@@ -7,7 +7,7 @@ from django import forms
 from fpr.forms import date_input, scan_field
 from fpr.pending import KeepsFiles
 from monitoring.cases.services import APPRAISAL_ROLES
-from monitoring.models import CaseType, Channel, RiskCategory, RiskColour
+from monitoring.models import APPLICATION_CHANNELS, CaseType, RiskCategory, RiskColour
 
 
 class CaseForm(KeepsFiles, forms.Form):
@@ -20,7 +20,7 @@ class CaseForm(KeepsFiles, forms.Form):
     risk_categories = forms.MultipleChoiceField(
         label="风险类型（可多选）", widget=forms.CheckboxSelectMultiple, required=False
     )
-    channel = forms.ChoiceField(label="发现渠道", choices=[("", "请选择"), *Channel.choices])
+    channel = forms.ChoiceField(label="发现渠道", choices=[("", "请选择"), *APPLICATION_CHANNELS])
     colour = forms.ChoiceField(
         label="风险等级（颜色）", choices=[("", "暂不标注"), *RiskColour.choices], required=False
     )

@@ -17,9 +17,9 @@ from fpr.api import ErrorSerializer
 from households.models import Household
 from households.serializers import MaskedOutputSerializer, ScopedHouseholdField
 from monitoring.models import (
+    APPLICATION_CHANNELS,
     Appraisal,
     CaseType,
-    Channel,
     MonitoringCase,
     Objection,
     RiskColour,
@@ -210,7 +210,7 @@ class CaseInputSerializer(serializers.Serializer):
     risk_categories = serializers.ListField(
         child=serializers.CharField(max_length=32), label="风险类型代码", help_text="如 illness、disability"
     )
-    channel = serializers.ChoiceField(choices=Channel.choices, label="发现渠道")
+    channel = serializers.ChoiceField(choices=APPLICATION_CHANNELS, label="发现渠道")
     description = serializers.CharField(label="困难情况描述")
     colour = serializers.ChoiceField(choices=RiskColour.choices, required=False, allow_blank=True, label="风险等级")
     authorization_signed_on = serializers.DateField(required=False, allow_null=True, label="承诺授权书签署日期")

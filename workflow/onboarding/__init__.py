@@ -11,5 +11,7 @@ monitoring.screening.tables' header recognition); a dry run reports every proble
 - divisions: the 统计用区划代码 list (workflow.onboarding.divisions).
 - users: the county's cadre list, accounts made through households.accounts (workflow.onboarding.users).
 - registry: the household ledger, one row per member grouped by 户编号 (workflow.onboarding.registry).
+- cases: the existing monitoring objects (监测对象, from the national system or the county's ledger), one
+  row per household, made into cases in 监测中 or 风险消除 (workflow.onboarding.cases).
 - jobs, views, urls: every import as a background job in two steps, check then import (数据导入, /imports/).
 """

@@ -26,6 +26,7 @@ from fpr.errors import ApplicationError
 from fpr.queueing import enqueue
 from households.accounts import is_account_administrator
 from workflow.models import ImportJob, ImportKind, ImportStatus
+from workflow.onboarding.cases import cases_import
 from workflow.onboarding.divisions import FileProblem, divisions_load
 from workflow.onboarding.registry import registry_import
 from workflow.onboarding.users import password_sheet, users_import
@@ -61,6 +62,9 @@ KINDS = {
     ImportKind.USERS: Kind("干部账号（姓名、手机号、所属村或乡镇、角色）", users_import, keep=_keep_passwords),
     ImportKind.REGISTRY: Kind(
         "农户和家庭成员（每个成员一行：户编号、姓名、身份证号、与户主关系、所属村）", registry_import
+    ),
+    ImportKind.CASES: Kind(
+        "监测对象（原系统）（每户一行：户编号或户主身份证号、监测对象类型、风险类型、识别时间、当前状态）", cases_import
     ),
 }
 MAX_MB = settings.FPR_MAX_DEPARTMENT_UPLOAD_MB
