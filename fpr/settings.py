@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "RiskColourEnum": "monitoring.models.RiskColour",
         "UploadStatusEnum": "monitoring.models.UploadStatus",
         "ImportKindEnum": "workflow.models.ImportKind",
+        "ChannelEnum": "monitoring.models.Channel",
+        "ApplicationChannelEnum": "monitoring.models.APPLICATION_CHANNELS",
         "KindEnum": "households.models.IncomeKind",
         "ImportStatusEnum": "workflow.models.ImportStatus",
     },
