@@ -329,3 +329,22 @@ def test_the_check_runs_a_fixed_number_of_queries(tmp_path, administrator, homes
         assert not report.refused, problems(report)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_an_application_cannot_claim_the_import_channel(cadre_a, household_a):
+    """Only the onboarding import makes 原系统导入 cases; the service refuses it to a page or API caller."""
+    from django.core.exceptions import ValidationError
+
+    from monitoring.cases.services import case_create
+
+    with pytest.raises(ValidationError) as refused:
+        case_create(
+            user=cadre_a,
+            household=household_a,
+            case_type="marginal",
+            risk_categories=["illness"],
+            channel=Channel.IMPORTED,
+            description="户主患病。",
+        )
+    assert "原系统导入" in str(refused.value.message_dict["channel"])
+    assert not MonitoringCase.objects.exists()

@@ -22,6 +22,7 @@ from monitoring.models import (
     VERIFICATION_STAGES,
     Appraisal,
     CaseType,
+    Channel,
     Classification,
     MonitoringCase,
     Notice,
@@ -77,6 +78,9 @@ def _risk_categories(codes: list[str]) -> list[RiskCategory]:
     return categories
 
 
+NOT_AN_APPLICATION_CHANNEL = "“原系统导入”不是申请的发现渠道，请选择农户自主申报、干部排查或部门预警等。"
+
+
 @transaction.atomic
 def case_create(
     *,
@@ -110,6 +114,8 @@ def case_create(
     if authorization_scan is not None and not errors:
         case.authorization_scan = authorization_scan
     _collect(errors, lambda: case.full_clean(exclude=["household", "village", "created_by", "authorization_scan"]))
+    if channel == Channel.IMPORTED:  # only the onboarding import creates such cases (workflow.onboarding.cases)
+        errors.setdefault("channel", []).append(NOT_AN_APPLICATION_CHANNEL)
     categories: list[RiskCategory] = []
     _collect(errors, lambda: categories.extend(_risk_categories(risk_categories)))
     if errors:
@@ -142,6 +148,8 @@ def case_update_application(*, user: User, case: MonitoringCase, **fields) -> Mo
     if scan is not None and not errors:
         case.authorization_scan = scan
     _collect(errors, lambda: case.full_clean(exclude=["household", "village", "created_by", "authorization_scan"]))
+    if fields.get("channel") == Channel.IMPORTED:
+        errors.setdefault("channel", []).append(NOT_AN_APPLICATION_CHANNEL)
     categories: list[RiskCategory] = []
     if codes is not None:
         _collect(errors, lambda: categories.extend(_risk_categories(codes)))

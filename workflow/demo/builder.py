@@ -33,7 +33,7 @@ from households.selectors import income_summary, monitoring_line_for
 from households.services import account_items_set, member_update
 from monitoring.cases.classification import suggest_classification
 from monitoring.cases.services import APPRAISAL_ROLES, appraisal_record, case_classify, case_create, verification_record
-from monitoring.models import Channel, MonitoringCase, Stage
+from monitoring.models import APPLICATION_CHANNELS, MonitoringCase, Stage
 from workflow.demo.stories import ILLNESS, STORIES, Story
 from workflow.services import case_transition
 
@@ -222,7 +222,7 @@ class Builder:
                 household=household,
                 case_type=suggestion.case_type,
                 risk_categories=[story.risk],
-                channel=self.rng.choice(Channel.values),
+                channel=self.rng.choice([code for code, _ in APPLICATION_CHANNELS]),
                 description=description,
                 colour=suggestion.colour,
                 authorization_signed_on=self.day(signed_days),
