@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from fpr.roles import Role
+from fpr.roles import Level, Role
 from households.models import Division, User
 from tests.builders import make_user
 from workflow.models import ImportJob, ImportStatus
@@ -189,3 +189,32 @@ def test_the_api_uploads_checks_and_confirms_an_import(
     again = api.post(f"/api/v1/imports/{job['id']}/confirm/")
     assert again.status_code == 400 and "导入完成" in again.json()["detail"]
     assert Division.objects.filter(code="520521102001").exists()
+
+
+def test_a_second_countys_administrator_never_reaches_this_countys_import(client, administrator, divisions):
+    """Pages and API alike: another county's administrator gets 404 for the job, its confirmation and its
+    passwords, and the county's import is not in their list."""
+    from rest_framework.test import APIClient
+
+    other = Division.objects.create(code="520522000000", name="黔西县", level=Level.COUNTY, parent_id="520500000000")
+    qx_admin = make_user("qx_admin", other, Role.ADMINISTRATOR, full_name="黔管理")
+    job = ImportJob.objects.create(
+        kind="users",
+        file=SimpleUploadedFile("a.csv", CADRES.encode("gbk")),
+        file_name="大方县干部名单.csv",
+        user=administrator,
+        division_id=administrator.division_id,
+        status=ImportStatus.CHECKED,
+    )
+    client.force_login(qx_admin)
+    assert "大方县干部名单.csv" not in client.get(reverse("imports:list")).content.decode()
+    assert client.get(reverse("imports:detail", args=[job.pk])).status_code == 404
+    assert client.post(reverse("imports:confirm", args=[job.pk])).status_code == 404
+    assert client.post(reverse("imports:passwords", args=[job.pk])).status_code == 404
+    api = APIClient()
+    api.force_authenticate(qx_admin)
+    assert api.get("/api/v1/imports/").json()["results"] == []
+    assert api.get(f"/api/v1/imports/{job.pk}/").status_code == 404
+    assert api.post(f"/api/v1/imports/{job.pk}/confirm/").status_code == 404
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED
